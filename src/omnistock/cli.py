@@ -1,0 +1,260 @@
+"""The `omnistock` command: serve, migrate, tokens, catalogue and stock by hand, ledger checks."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from omnistock.config import get_settings
+from omnistock.domain.access import Principal, Role
+from omnistock.domain.stock import MoveKind
+from omnistock.errors import OmnistockError
+from omnistock.services import catalogue, ledger, tokens
+from omnistock.services.lookup import sku_by_code
+from omnistock.store import migrate
+from omnistock.store.db import Database
+
+T = TypeVar("T")
+app = typer.Typer(help="omnistock: one trustworthy stock for every sales channel.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+sku_app = typer.Typer(help="The catalogue: SKUs and bundles.", no_args_is_help=True)
+location_app = typer.Typer(help="Warehouses, stores and distributors.", no_args_is_help=True)
+stock_app = typer.Typer(help="Stock moves by hand (each one audited).", no_args_is_help=True)
+ledger_app = typer.Typer(help="Checks of the stock ledger.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (token_app, "token"), (sku_app, "sku"), (location_app, "location"),
+                  (stock_app, "stock"), (ledger_app, "ledger")):
+    app.add_typer(sub, name=name)
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """One-line messages and a non-zero exit instead of tracebacks."""
+    try:
+        yield
+    except OmnistockError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        raise fail(f"{exc.message}{where}") from None
+    except (OperationalError, ProgrammingError) as exc:
+        text = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        if "no such table" in text or "does not exist" in text:
+            raise fail("the database has no omnistock schema yet: run `omnistock db upgrade`") from None
+        raise fail(f"database error: {text}") from None
+
+
+def database() -> Database:
+    return Database(get_settings())
+
+
+def operator() -> Principal:
+    return Principal(name=f"cli:{getpass.getuser()}", role=Role.ADMIN)
+
+
+def in_transaction(action: Callable[[Session], T]) -> T:
+    db = database()
+    try:
+        with handled(), db.transaction() as session:
+            return action(session)
+    finally:
+        db.dispose()
+
+
+# --- serve and schema --------------------------------------------------------------------------
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000) -> None:
+    """Run the API (and, on the embedded default, migrate the database first)."""
+    import uvicorn
+
+    from omnistock.api.app import create_app
+
+    settings = get_settings()
+    db = Database(settings)
+    with handled():
+        if settings.is_sqlite:
+            migrate.upgrade(db.engine)
+        elif migrate.pending(db.engine):
+            raise fail("the database schema is behind: run `omnistock db upgrade` first")
+    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration (safe to run again)."""
+    db = database()
+    with handled():
+        migrate.upgrade(db.engine)
+    db.dispose()
+    out.print("database is up to date")
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="Who or what the token is for.")],
+    role: Annotated[str, typer.Option(help="admin, operator, agent or viewer.")] = "viewer",
+    location: Annotated[list[str] | None, typer.Option(help="Limit to this location (repeatable).")] = None,
+    channel: Annotated[list[str] | None, typer.Option(help="Limit to this channel (repeatable).")] = None,
+) -> None:
+    """Create an API token. It is printed once; only its hash is stored."""
+    row, token = in_transaction(lambda s: tokens.create_token(
+        s, name=name, role=role, locations=location, channels=channel, actor=operator().name))
+    err.print(f"token {row.name!r} ({row.role}) created; keep it now, it is not shown again:")
+    print(token)
+
+
+# --- catalogue ---------------------------------------------------------------------------------
+
+
+def _components(values: list[str] | None) -> list[catalogue.ComponentSpec]:
+    comps = []
+    for value in values or []:
+        code, _, qty = value.partition("*")
+        if not qty.isdigit():
+            raise fail(f"component {value!r} must look like SKU*QTY")
+        comps.append(catalogue.ComponentSpec(code.strip(), int(qty)))
+    return comps
+
+
+@sku_app.command("add")
+def sku_add(code: str, name: str,
+            unit: Annotated[str, typer.Option(help="Unit of measure.")] = "pcs",
+            barcode: Annotated[str | None, typer.Option(help="EAN/UPC barcode.")] = None,
+            safety_stock: Annotated[int, typer.Option(help="Units never shown to platforms.")] = 0,
+            component: Annotated[list[str] | None, typer.Option(help="Bundle component SKU*QTY (repeatable).")]
+            = None) -> None:
+    """Add a SKU, or a bundle when components are given."""
+    spec = catalogue.SkuSpec(code=code, name=name, unit=unit, barcode=barcode, safety_stock=safety_stock,
+                             components=_components(component))
+    in_transaction(lambda s: catalogue.create_sku(s, spec, actor=operator().name))
+    out.print(f"added {code}")
+
+
+def _figures_table(figs: list[catalogue.SkuFigures]) -> Table:
+    table = Table("SKU", "Name", "On hand", "Reserved", "Available")
+    for f in figs:
+        table.add_row(f.sku.code, f.sku.name, str(f.on_hand), str(f.reserved), str(f.available))
+    return table
+
+
+@sku_app.command("list")
+def sku_list(search: Annotated[str | None, typer.Option(help="Part of a code or name, or a barcode.")] = None,
+             limit: int = 100) -> None:
+    """List SKUs with their stock figures."""
+    page = in_transaction(lambda s: catalogue.list_skus(s, operator(), search=search, limit=limit))
+    out.print(_figures_table(list(page.items)))
+    out.print(f"{len(page.items)} of {page.total}")
+
+
+@sku_app.command("show")
+def sku_show(code: str) -> None:
+    """Show one SKU per location."""
+    fig = in_transaction(lambda s: catalogue.figures(s, sku_by_code(s, code, field="code"), operator()))
+    out.print(_figures_table([fig]))
+    table = Table("Location", "On hand", "Reserved", "Available")
+    for lf in fig.locations:
+        table.add_row(lf.location, str(lf.on_hand), str(lf.reserved), str(lf.available))
+    out.print(table)
+
+
+@location_app.command("add")
+def location_add(code: str, name: str,
+                 kind: Annotated[str, typer.Option(help="warehouse, store or distributor.")] = "warehouse",
+                 sellable: Annotated[bool, typer.Option(help="Whether its stock can be sold.")] = True) -> None:
+    """Add a location."""
+    in_transaction(lambda s: catalogue.create_location(s, code=code, name=name, kind=kind, sellable=sellable,
+                                                       actor=operator().name))
+    out.print(f"added location {code}")
+
+
+# --- stock -------------------------------------------------------------------------------------
+
+
+def _move(kind: MoveKind, sku: str, qty: int, location: str, reason: str | None,
+          to_location: str | None = None, reference: str | None = None) -> None:
+    spec = ledger.MoveSpec(sku=sku, location=location, kind=kind, qty=qty, to_location=to_location,
+                           reason=reason, reference=reference)
+
+    def action(session: Session) -> str:
+        ledger.post_move(session, spec, operator())
+        fig = catalogue.figures(session, sku_by_code(session, sku), operator())
+        return f"{sku}: on hand {fig.on_hand}, reserved {fig.reserved}, available {fig.available}"
+    out.print(in_transaction(action))
+
+
+LocationOpt = Annotated[str, typer.Option("--location", "-l", help="Location code.")]
+ReasonOpt = Annotated[str | None, typer.Option(help="Why (kept in the audit trail).")]
+
+
+@stock_app.command("receive")
+def stock_receive(sku: str, qty: int, location: LocationOpt, reason: ReasonOpt = None,
+                  reference: Annotated[str | None, typer.Option(help="Delivery note, PO...")] = None) -> None:
+    """Receive units into a location."""
+    _move(MoveKind.RECEIPT, sku, qty, location, reason, reference=reference)
+
+
+@stock_app.command("adjust")
+def stock_adjust(sku: str, qty: Annotated[int, typer.Argument(help="Signed change, e.g. -2.")],
+                 location: LocationOpt,
+                 reason: Annotated[str, typer.Option(help="Why (required for adjustments).")]) -> None:
+    """Add or remove units (damage, found stock...)."""
+    _move(MoveKind.ADJUSTMENT, sku, qty, location, reason)
+
+
+@stock_app.command("count")
+def stock_count(sku: str, qty: Annotated[int, typer.Argument(help="The counted quantity.")],
+                location: LocationOpt, reason: ReasonOpt = None) -> None:
+    """Record a stocktake count; the difference is written as a move."""
+    _move(MoveKind.COUNT, sku, qty, location, reason)
+
+
+@stock_app.command("transfer")
+def stock_transfer(sku: str, qty: int,
+                   from_: Annotated[str, typer.Option("--from", help="Source location.")],
+                   to: Annotated[str, typer.Option("--to", help="Destination location.")],
+                   reason: ReasonOpt = None) -> None:
+    """Move units between locations."""
+    _move(MoveKind.TRANSFER, sku, qty, from_, reason, to_location=to)
+
+
+@ledger_app.command("verify")
+def ledger_verify() -> None:
+    """Rebuild every level from the moves and reservations and report any difference."""
+    checked, diffs = in_transaction(ledger.verify)
+    if not diffs:
+        out.print(f"ledger ok: {checked} levels match their moves and reservations")
+        return
+    table = Table("SKU", "Location", "Figure", "Stored", "Rebuilt")
+    for d in diffs:
+        table.add_row(d.sku, d.location, d.field, str(d.stored), str(d.rebuilt))
+    out.print(table)
+    raise fail(f"{len(diffs)} difference(s) between the levels and the ledger")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,97 @@
+"""Ledger arithmetic: move kinds and their signs, availability, bundle math, where a reservation is taken."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from omnistock.errors import Invalid
+
+
+class MoveKind(StrEnum):
+    RECEIPT = "receipt"
+    SALE = "sale"
+    RETURN = "return"
+    TRANSFER = "transfer"
+    ADJUSTMENT = "adjustment"
+    COUNT = "count"
+
+
+# Kinds a person (or an API client acting for one) may post directly; sales come only from shipping orders.
+MANUAL_KINDS = frozenset({MoveKind.RECEIPT, MoveKind.ADJUSTMENT, MoveKind.COUNT, MoveKind.TRANSFER,
+                          MoveKind.RETURN})
+
+
+@dataclass(frozen=True)
+class LevelView:
+    location_id: int
+    on_hand: int
+    reserved: int
+    sellable: bool = True
+
+    @property
+    def free(self) -> int:
+        """Units that can still be reserved here."""
+        return max(0, self.on_hand - self.reserved) if self.sellable else 0
+
+
+def check_quantity(kind: MoveKind, qty: object) -> int:
+    """The quantity rule per kind: counts may be 0, adjustments are signed and non-zero, the rest positive."""
+    if isinstance(qty, bool) or not isinstance(qty, int):
+        raise Invalid("qty must be a whole number", field="qty")
+    if kind is MoveKind.COUNT:
+        if qty < 0:
+            raise Invalid("a count cannot be negative", field="qty")
+    elif kind is MoveKind.ADJUSTMENT:
+        if qty == 0:
+            raise Invalid("an adjustment of 0 changes nothing", field="qty")
+    elif qty <= 0:
+        raise Invalid(f"qty must be greater than 0 for a {kind.value}", field="qty")
+    return qty
+
+
+def on_hand_delta(kind: MoveKind, qty: int, on_hand: int) -> int:
+    """How much a move changes on hand at its location. A count writes the difference to what was there."""
+    if kind is MoveKind.COUNT:
+        return qty - on_hand
+    if kind is MoveKind.SALE:
+        return -qty
+    return qty
+
+
+def sku_available(levels: Iterable[LevelView], safety_stock: int) -> int:
+    """Sellable on hand − reserved − safety stock, never below 0."""
+    sellable = sum(lv.on_hand - lv.reserved for lv in levels if lv.sellable)
+    return max(0, sellable - safety_stock)
+
+
+def bundle_buildable(component_figures: Mapping[int, int], components: Mapping[int, int]) -> int:
+    """How many bundles the component figures make: the minimum over components of figure // qty."""
+    if not components:
+        return 0
+    return max(0, min(component_figures.get(cid, 0) // qty for cid, qty in components.items()))
+
+
+def plan_reservation(wanted: int, levels: Sequence[LevelView]) -> list[tuple[int, int]] | None:
+    """Where to take `wanted` units from: the locations with the most free units first (fewest split
+    shipments), ties by location id so the plan is deterministic. None when they cannot cover it."""
+    if wanted <= 0:
+        return []
+    plan: list[tuple[int, int]] = []
+    remaining = wanted
+    for lv in sorted(levels, key=lambda x: (-x.free, x.location_id)):
+        if remaining == 0:
+            break
+        take = min(lv.free, remaining)
+        if take > 0:
+            plan.append((lv.location_id, take))
+            remaining -= take
+    return plan if remaining == 0 else None
+
+
+def expand_line(sku_id: int, qty: int, components: Mapping[int, int]) -> dict[int, int]:
+    """Units per stocked SKU that one order line needs: a bundle needs its components × qty."""
+    if components:
+        return {cid: per * qty for cid, per in components.items()}
+    return {sku_id: qty}

@@ -1,0 +1,56 @@
+"""Channels: a shop on one platform (or a manual/feed source), its settings validated per kind and its
+secrets sealed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from omnistock.channels.registry import PASSIVE_KINDS, adapter_class
+from omnistock.config import Settings
+from omnistock.errors import Conflict, Invalid
+from omnistock.services import audit, secrets
+from omnistock.services.catalogue import check_code
+from omnistock.store.tables import Channel
+
+
+def validate_settings(kind: str, settings: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+    """Check settings against the kind's model. The error names every missing or bad key at once."""
+    if kind in PASSIVE_KINDS:
+        return dict(settings), frozenset()
+    cls = adapter_class(kind)
+    try:
+        model = cls.settings_model.model_validate(settings)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "settings"
+            msg = "is required" if err["type"] == "missing" else err["msg"]
+            errors.append({"field": f"settings.{key}", "message": f"{key} {msg}"})
+        names = ", ".join(e["field"].removeprefix("settings.") for e in errors)
+        raise Invalid(f"{kind} settings are incomplete or wrong: {names}", field=errors[0]["field"],
+                      errors=errors) from exc
+    return model.model_dump(mode="json", exclude_none=True), frozenset(cls.secret_fields)
+
+
+def create_channel(session: Session, config: Settings, *, code: str, kind: str, name: str | None,
+                   settings: dict[str, Any] | None, actor: str) -> Channel:
+    code = check_code(code)
+    if session.scalar(select(Channel.id).where(Channel.code == code)) is not None:
+        raise Conflict(f"channel {code!r} exists already", field="code")
+    clean, secret_fields = validate_settings(kind, settings or {})
+    channel = Channel(code=code, kind=kind, name=(name or code).strip(),
+                      settings=secrets.seal(config, clean, secret_fields))
+    session.add(channel)
+    session.flush()
+    audit.record(session, actor=actor, action="channel.create", entity=f"channel:{code}",
+                 after={"code": code, "kind": kind, "name": channel.name,
+                        "settings": secrets.masked(channel.settings)})
+    return channel
+
+
+def list_channels(session: Session) -> list[Channel]:
+    return list(session.scalars(select(Channel).order_by(Channel.code)))
