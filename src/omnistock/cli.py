@@ -36,8 +36,8 @@ for sub, name in ((db_app, "db"), (token_app, "token"), (sku_app, "sku"), (locat
                   (stock_app, "stock"), (ledger_app, "ledger")):
     app.add_typer(sub, name=name)
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -96,6 +96,27 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
         elif migrate.pending(db.engine):
             raise fail("the database schema is behind: run `omnistock db upgrade` first")
     uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(port: Annotated[int, typer.Option(help="Port for the API.")] = 8000,
+         directory: Annotated[str, typer.Option(help="Where the demo database lives.")] = ".demo") -> None:
+    """Start a demo: seeded catalogue on the embedded default; prints the URL and an admin token."""
+    from pathlib import Path
+
+    import uvicorn
+
+    from omnistock.api.app import create_app
+    from omnistock.demo import prepare
+
+    with handled():
+        settings, db, token = prepare(Path(directory))
+    base = f"http://127.0.0.1:{port}"
+    out.print(f"\n[bold]omnistock demo[/bold] — API at {base}  (OpenAPI docs: {base}/docs)")
+    out.print(f"admin token: [bold]{token}[/bold]")
+    out.print(f"try: curl -H 'Authorization: Bearer {token}' {base}/api/v1/skus/TEA-001")
+    out.print("stop with Ctrl+C\n")
+    uvicorn.run(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
 
 
 @db_app.command("upgrade")

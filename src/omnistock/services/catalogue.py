@@ -79,7 +79,7 @@ def _set_components(session: Session, sku: Sku, components: Sequence[ComponentSp
         part = sku_by_code(session, comp.sku, field=where)
         if part.is_bundle:
             raise Invalid(f"{comp.sku!r} is itself a bundle; nest components directly", field=where)
-        sku.components.append(BundleComponent(bundle_id=sku.id, component_id=part.id, qty=comp.qty))
+        sku.components.append(BundleComponent(bundle_id=sku.id, component_id=part.id, qty=comp.qty, component=part))
 
 
 EDITABLE = ("name", "unit", "barcode", "safety_stock", "active")
@@ -152,7 +152,7 @@ def _levels(session: Session, sku_ids: Sequence[int], principal: Principal) -> d
     stmt = (select(Level, Location).join(Location, Location.id == Level.location_id)
             .where(Level.sku_id.in_(sku_ids)).order_by(Location.code))
     out: dict[int, list[tuple[Level, Location]]] = {i: [] for i in sku_ids}
-    for lv, loc in session.execute(stmt).tuples():
+    for lv, loc in session.execute(stmt):
         if principal.sees_location(loc.code):
             out[lv.sku_id].append((lv, loc))
     return out

@@ -202,8 +202,8 @@ def verify(session: Session) -> tuple[int, list[LevelDifference]]:
             .where(Reservation.status == "active").group_by(Reservation.sku_id, Reservation.location_id)):
         reserved[(sid, lid)] = int(total or 0)
     stored = {(lv.sku_id, lv.location_id): lv for lv in session.scalars(select(Level))}
-    skus = dict(session.execute(select(Sku.id, Sku.code)).tuples().all())
-    locs = dict(session.execute(select(Location.id, Location.code)).tuples().all())
+    skus = dict(session.execute(select(Sku.id, Sku.code)).all())
+    locs = dict(session.execute(select(Location.id, Location.code)).all())
     diffs: list[LevelDifference] = []
     for key in sorted(set(stored) | set(on_hand) | set(reserved)):
         lv = stored.get(key)

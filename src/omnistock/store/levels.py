@@ -45,4 +45,4 @@ def lock_sellable_levels(session: Session, sku_ids: Iterable[int]) -> list[tuple
     stmt = (select(Level, Location).join(Location, Location.id == Level.location_id)
             .where(Level.sku_id.in_(ids), Location.sellable.is_(True))
             .order_by(Level.sku_id, Level.location_id).with_for_update(of=Level))
-    return [(lv, loc) for lv, loc in session.execute(stmt).tuples()]
+    return [(lv, loc) for lv, loc in session.execute(stmt)]
