@@ -236,7 +236,7 @@ def stock_receive(sku: str, qty: int, location: LocationOpt, reason: ReasonOpt =
     _move(MoveKind.RECEIPT, sku, qty, location, reason, reference=reference)
 
 
-@stock_app.command("adjust")
+@stock_app.command("adjust", context_settings={"ignore_unknown_options": True})
 def stock_adjust(sku: str, qty: Annotated[int, typer.Argument(help="Signed change, e.g. -2.")],
                  location: LocationOpt,
                  reason: Annotated[str, typer.Option(help="Why (required for adjustments).")]) -> None:
