@@ -16,6 +16,7 @@ from omnistock.domain.access import Principal, Role
 from omnistock.services import tokens
 from omnistock.store import migrate
 from omnistock.store.db import Database
+from omnistock.store.schema import tables as _schema  # noqa: F401  (every table module)
 from omnistock.store.tables import metadata
 from support import postgres
 from support.server import LiveServer

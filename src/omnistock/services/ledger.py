@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from omnistock.domain.access import Principal
 from omnistock.domain.stock import LevelView, MoveKind, check_quantity, on_hand_delta, plan_reservation
 from omnistock.errors import Conflict, InsufficientStock, Invalid, Shortfall
-from omnistock.services import audit
+from omnistock.services import audit, hooks
 from omnistock.services.lookup import location_by_code, sku_by_code
 from omnistock.store.levels import lock_levels
 from omnistock.store.tables import Level, Location, Move, Order, OrderEvent, OrderLine, Reservation, Sku
@@ -176,6 +176,8 @@ def _hold_after_shortfall(session: Session, order_id: int, sku: Sku, loc: Locati
     order.updated_at = utcnow()
     session.add(OrderEvent(order_id=order_id, kind="held", actor=actor, at=utcnow(),
                            detail={"reason": order.hold_reason}))
+    hooks.emit_changed(session, order, "held")
+    hooks.emit_held(session, order)
 
 
 # --- verification -----------------------------------------------------------------------------

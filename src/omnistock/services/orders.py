@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from omnistock.domain.access import Principal
 from omnistock.domain.stock import LevelView, expand_line, plan_reservation
 from omnistock.errors import Conflict, Forbidden, Invalid, NotFound, Shortfall
+from omnistock.services import hooks
 from omnistock.services.lookup import channel_by_code, sku_by_code
 from omnistock.store.levels import lock_levels, lock_sellable_levels
 from omnistock.store.paging import Page, page_query
@@ -124,6 +125,9 @@ def _reserve(session: Session, order: Order, principal: Principal) -> None:
 
 def _event(session: Session, order: Order, kind: str, actor: str, detail: dict[str, object]) -> None:
     session.add(OrderEvent(order_id=order.id, kind=kind, actor=actor, detail=detail, at=utcnow()))
+    hooks.emit_changed(session, order, kind)
+    if kind == "held":
+        hooks.emit_held(session, order)
 
 
 def _active_reservations(session: Session, order: Order) -> tuple[list[Reservation], dict[tuple[int, int], Level]]:

@@ -1,4 +1,7 @@
-"""Apply and inspect migrations (Alembic) without an alembic.ini: the scripts ship inside the package."""
+"""Apply and inspect migrations (Alembic) without an alembic.ini: the scripts ship inside the package.
+
+Each feature (care, money, onboarding, ...) keeps its own branch of revisions starting from the core's
+`0001`, so features can grow their tables independently; `upgrade` applies every head."""
 
 from __future__ import annotations
 
@@ -25,11 +28,11 @@ def upgrade(engine: Engine) -> None:
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
 
 
 def pending(engine: Engine) -> bool:
     """True when the database is behind the newest migration."""
-    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    heads = set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision() != head
+        return set(MigrationContext.configure(conn).get_current_heads()) != heads

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from omnistock.store.schema import tables as _all  # noqa: F401
 from omnistock.store.tables import metadata
 
 config = context.config
