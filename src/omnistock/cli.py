@@ -80,14 +80,7 @@ def in_transaction(action: Callable[[Session], T]) -> T:
 # --- serve and schema --------------------------------------------------------------------------
 
 
-@app.command()
-def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000) -> None:
-    """Run the API (and, on the embedded default, migrate the database first)."""
-    import uvicorn
-
-    from omnistock.api.app import create_app
-
+def _ready_database() -> Database:
     settings = get_settings()
     db = Database(settings)
     with handled():
@@ -95,7 +88,46 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
             migrate.upgrade(db.engine)
         elif migrate.pending(db.engine):
             raise fail("the database schema is behind: run `omnistock db upgrade` first")
-    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info")
+    return db
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+          workers: Annotated[bool, typer.Option(help="Run the sync workers in this process.")] = True) -> None:
+    """Run the API and (by default) the sync workers; on the embedded default, migrate first."""
+    import uvicorn
+
+    from omnistock.api.app import create_app
+    from omnistock.sync.worker import Worker
+
+    db = _ready_database()
+    worker = Worker(db, db.settings).start() if workers else None
+    try:
+        uvicorn.run(create_app(db.settings, db), host=host, port=port, log_level="info")
+    finally:
+        if worker:
+            worker.stop()
+
+
+@app.command()
+def worker(rate_share: Annotated[float, typer.Option(
+        help="This process's share of each platform's rate limit (1/N when running N worker processes).")] = 1.0,
+           batch: Annotated[int, typer.Option(help="Listings claimed per round.")] = 100) -> None:
+    """Run the sync workers alone (any number of processes on PostgreSQL share the work)."""
+    import signal
+    import threading
+
+    from omnistock.sync.worker import Worker, WorkerOptions
+
+    db = _ready_database()
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    running = Worker(db, db.settings, WorkerOptions(batch=batch, rate_share=rate_share)).start()
+    err.print("sync worker running; stop with Ctrl+C")
+    done.wait()
+    running.stop()
 
 
 @app.command()

@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omnistock import __version__
 from omnistock.api import problems
-from omnistock.api.routes import catalogue, channels, orders, stock, tokens
+from omnistock.api.routes import catalogue, channels, orders, stock, sync, tokens, webhooks
 from omnistock.config import Settings, get_settings
 from omnistock.store.db import Database
 
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db or Database(settings)
     problems.install(app)
-    for module in (catalogue, stock, orders, channels, tokens):
+    for module in (catalogue, stock, orders, channels, sync, tokens, webhooks):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"])

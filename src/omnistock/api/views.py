@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,14 +15,22 @@ def when(dt: datetime | None, zone: ZoneInfo) -> str | None:
     return dt.astimezone(zone).isoformat() if dt is not None else None
 
 
+# Features add fields to a SKU's view (money adds on_order and unit_cost): each is called with the figures
+# while their session is still open (sqlalchemy.orm.object_session(fig.sku)) and returns the extra keys.
+sku_view_fields: list[Callable[[SkuFigures], dict[str, Any]]] = []
+
+
 def sku_view(fig: SkuFigures) -> dict[str, Any]:
     sku = fig.sku
-    return {"code": sku.code, "name": sku.name, "unit": sku.unit, "barcode": sku.barcode,
-            "safety_stock": sku.safety_stock, "active": sku.active, "bundle": sku.is_bundle,
-            "components": [{"sku": c.component.code, "qty": c.qty} for c in sku.components],
-            "on_hand": fig.on_hand, "reserved": fig.reserved, "available": fig.available,
-            "locations": [{"location": lf.location, "on_hand": lf.on_hand, "reserved": lf.reserved,
-                           "available": lf.available} for lf in fig.locations]}
+    out = {"code": sku.code, "name": sku.name, "unit": sku.unit, "barcode": sku.barcode,
+           "safety_stock": sku.safety_stock, "active": sku.active, "bundle": sku.is_bundle,
+           "components": [{"sku": c.component.code, "qty": c.qty} for c in sku.components],
+           "on_hand": fig.on_hand, "reserved": fig.reserved, "available": fig.available,
+           "locations": [{"location": lf.location, "on_hand": lf.on_hand, "reserved": lf.reserved,
+                          "available": lf.available} for lf in fig.locations]}
+    for extra in sku_view_fields:
+        out.update(extra(fig))
+    return out
 
 
 def location_view(loc: Location) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from omnistock.store.tables import Order
+from omnistock.store.tables import Move, Order
 
 OrderHook = Callable[[Session, Order], None]
 
@@ -15,6 +15,9 @@ OrderHook = Callable[[Session, Order], None]
 order_held: list[OrderHook] = []
 # Called after any order status change (created, reserved, held, released, shipped, cancelled, returned).
 order_changed: list[Callable[[Session, Order, str], None]] = []
+# Called for each move `ledger.post_move` writes (receipts, adjustments, counts, returns, both legs of a
+# transfer), after the level changed; sales and order returns are announced by `order_changed` instead.
+move_posted: list[Callable[[Session, Move], None]] = []
 
 
 def emit_held(session: Session, order: Order) -> None:
@@ -25,3 +28,8 @@ def emit_held(session: Session, order: Order) -> None:
 def emit_changed(session: Session, order: Order, event: str) -> None:
     for hook in order_changed:
         hook(session, order, event)
+
+
+def emit_move_posted(session: Session, move: Move) -> None:
+    for hook in move_posted:
+        hook(session, move)

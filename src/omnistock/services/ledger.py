@@ -75,6 +75,7 @@ def post_move(session: Session, spec: MoveSpec, principal: Principal) -> MoveRes
     if level.reserved > level.on_hand:
         _settle_shortfall(session, sku, loc, levels, actor=principal.name)
     session.flush()
+    hooks.emit_move_posted(session, move)
     audit.record(session, actor=principal.name, action=f"stock.{kind.value}", sku_id=sku.id,
                  location_id=loc.id, entity=f"move:{move.id}", before=before,
                  after={"on_hand": level.on_hand, "reserved": level.reserved}, reason=spec.reason)
@@ -106,6 +107,8 @@ def _transfer(session: Session, spec: MoveSpec, sku: Sku, src: Location, qty: in
     out_level.on_hand -= qty
     in_level.on_hand += qty
     session.flush()
+    for leg in (out, into):
+        hooks.emit_move_posted(session, leg)
     audit.record(session, actor=principal.name, action="stock.transfer", sku_id=sku.id, location_id=src.id,
                  entity=f"move:{out.id}", before=before,
                  after={"from": {"on_hand": out_level.on_hand}, "to": {"on_hand": in_level.on_hand},

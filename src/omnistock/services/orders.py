@@ -18,7 +18,17 @@ from omnistock.services import hooks
 from omnistock.services.lookup import channel_by_code, sku_by_code
 from omnistock.store.levels import lock_levels, lock_sellable_levels
 from omnistock.store.paging import Page, page_query
-from omnistock.store.tables import Channel, Level, Location, Move, Order, OrderEvent, OrderLine, Reservation, Sku
+from omnistock.store.tables import (
+    Channel,
+    Level,
+    Location,
+    Move,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Reservation,
+    Sku,
+)
 from omnistock.store.types import utcnow
 
 STATUSES = ("reserved", "held", "shipped", "cancelled", "returned")
@@ -45,6 +55,7 @@ class OrderSpec:
     lines: Sequence[LineSpec]
     customer: CustomerSpec = field(default_factory=CustomerSpec)
     currency: str | None = None
+    hold_reason: str | None = None  # take the order in held, reserving nothing (e.g. a line maps to no SKU)
 
 
 def find_order(session: Session, channel_id: int, external_id: str) -> Order | None:
@@ -59,7 +70,7 @@ def create_order(session: Session, spec: OrderSpec, principal: Principal) -> tup
         return existing, False
     if not spec.external_id.strip():
         raise Invalid("external_id cannot be empty", field="external_id")
-    if not spec.lines:
+    if not spec.lines and not spec.hold_reason:
         raise Invalid("an order needs at least one line", field="lines")
     now = utcnow()
     order = Order(channel_id=channel.id, external_id=spec.external_id, status="held", currency=spec.currency,
@@ -73,8 +84,17 @@ def create_order(session: Session, spec: OrderSpec, principal: Principal) -> tup
     session.add(order)
     session.flush()  # the unique (channel, external id) index decides a race here
     _event(session, order, "created", principal.name, {"lines": len(order.lines)})
-    _reserve(session, order, principal)
+    if spec.hold_reason:
+        hold(session, order, spec.hold_reason, principal.name)
+    else:
+        _reserve(session, order, principal)
     return order, True
+
+
+def hold(session: Session, order: Order, reason: str, actor: str) -> None:
+    """Hold an order that reserves nothing yet (a held order never keeps a partial reservation)."""
+    order.status, order.hold_reason, order.updated_at = "held", reason, utcnow()
+    _event(session, order, "held", actor, {"reason": reason})
 
 
 def _reserve(session: Session, order: Order, principal: Principal) -> None:
@@ -100,11 +120,8 @@ def _reserve(session: Session, order: Order, principal: Principal) -> None:
             short.append(Shortfall(session.get(Sku, sid).code, wanted, free))  # type: ignore[union-attr]
     now = utcnow()
     if short:
-        order.status = "held"
-        order.hold_reason = "insufficient_stock: " + ", ".join(
-            f"{s.sku} wanted {s.wanted}, reservable {s.reservable}" for s in short)
-        order.updated_at = now
-        _event(session, order, "held", principal.name, {"reason": order.hold_reason})
+        hold(session, order, "insufficient_stock: " + ", ".join(
+            f"{s.sku} wanted {s.wanted}, reservable {s.reservable}" for s in short), principal.name)
         return
     for line, units in per_line:
         for sid, q in sorted(units.items()):

@@ -55,6 +55,10 @@ class Database:
         self.dialect = self.engine.dialect.name
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.engine.execution_options(**_WRITE), expire_on_commit=False)
+        # Every write marks the listings it made wrong, inside the same transaction.
+        from omnistock.sync.dirty import watch
+
+        watch(self._write)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -1,0 +1,1 @@
+"""Keeping every platform right: listings, dirty marks, push workers, order intake, pollers, health."""

@@ -1,0 +1,100 @@
+"""Marking listings dirty in the same transaction as the stock change that made them wrong.
+
+Any change of a level's on hand or reserved, or of a SKU's safety stock, marks every listing of that SKU and
+of every bundle containing it. The mark is one UPDATE per transaction, issued just before commit, so it
+commits or rolls back with the change itself (no dual write). On PostgreSQL a NOTIFY wakes the workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, func, inspect, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from omnistock.store.tables import BundleComponent, Level, Sku
+from omnistock.store.types import utcnow
+from omnistock.sync.tables import Listing
+from omnistock.sync.wakeup import WAKEUP
+
+CHANNEL = "omnistock_sync"
+_KEY = "omnistock_dirty_skus"
+_WOKE = "omnistock_woke"
+
+
+def affected_skus(session: Session, sku_ids: Iterable[int]) -> set[int]:
+    """The SKUs whose shown quantity depends on these: themselves and the bundles made of them."""
+    ids = set(sku_ids)
+    if not ids:
+        return ids
+    bundles = session.scalars(select(BundleComponent.bundle_id).where(BundleComponent.component_id.in_(ids)))
+    return ids | set(bundles)
+
+
+def mark_skus(session: Session, sku_ids: Iterable[int], now: datetime | None = None) -> int:
+    """Mark every listing of these SKUs (and their bundles) as needing a push. Returns listings marked."""
+    ids = affected_skus(session, sku_ids)
+    if not ids:
+        return 0
+    now = now or utcnow()
+    stmt = (update(Listing).where(Listing.sku_id.in_(sorted(ids)))
+            .values(dirty=True, dirty_since=func.coalesce(Listing.dirty_since, now))
+            .execution_options(synchronize_session=False))
+    marked = session.connection().execute(stmt).rowcount or 0
+    if marked and session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(text("SELECT pg_notify(:c, '')"), {"c": CHANNEL})
+    return int(marked)
+
+
+def mark_listings(session: Session, where: Any) -> int:
+    """Mark the listings matching a condition (a channel re-enabled, a policy changed)."""
+    stmt = (update(Listing).where(where)
+            .values(dirty=True, dirty_since=func.coalesce(Listing.dirty_since, utcnow()), next_attempt_at=None)
+            .execution_options(synchronize_session=False))
+    marked = int(session.connection().execute(stmt).rowcount or 0)
+    if marked:
+        session.info[_WOKE] = True
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection().execute(text("SELECT pg_notify(:c, '')"), {"c": CHANNEL})
+    return marked
+
+
+def _changed(obj: Any, *names: str) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[n].history.has_changes() for n in names)
+
+
+def _collect(session: Session, _ctx: Any) -> None:
+    ids: set[int] = session.info.setdefault(_KEY, set())
+    for obj in session.dirty:
+        if isinstance(obj, Level) and _changed(obj, "on_hand", "reserved"):
+            ids.add(obj.sku_id)
+        elif isinstance(obj, Sku) and _changed(obj, "safety_stock", "active"):
+            ids.add(obj.id)
+
+
+def _mark_before_commit(session: Session) -> None:
+    session.flush()
+    ids = session.info.pop(_KEY, set())
+    if ids and mark_skus(session, ids):
+        session.info[_WOKE] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_WOKE, False):
+        WAKEUP.notify()
+
+
+def _forget(session: Session, *_: Any) -> None:
+    session.info.pop(_KEY, None)
+    session.info.pop(_WOKE, None)
+
+
+def watch(factory: sessionmaker[Session]) -> None:
+    """Attach the dirty marking to the sessions of a unit-of-work factory."""
+    event.listen(factory, "after_flush", _collect)
+    event.listen(factory, "before_commit", _mark_before_commit)
+    event.listen(factory, "after_commit", _after_commit)
+    event.listen(factory, "after_rollback", _forget)

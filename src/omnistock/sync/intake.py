@@ -1,0 +1,135 @@
+"""Order intake from platforms (webhooks, polls, feeds): de-duplicate, map to SKUs, then reserve, cancel,
+ship or return through the core order services — every delivery kept in the inbox for tracing.
+
+Rules: a delivery seen before (same event key) has no effect; an order seen before is never created twice;
+a cancellation that arrives before its order waits in the inbox and is applied when the order arrives; an
+order with a line that maps to no SKU is taken in held, with the unmapped item reported."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from omnistock.channels.base import OrderEvent, OrderEventKind
+from omnistock.domain.access import Principal, Role
+from omnistock.services import orders
+from omnistock.store.tables import Channel, Order
+from omnistock.sync.listings import note_unmapped, resolve
+from omnistock.sync.tables import InboxEvent
+
+RELEASING = (OrderEventKind.CANCELLED, OrderEventKind.REFUNDED)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    event_key: str
+    result: str  # created | cancelled | returned | shipped | unchanged | duplicate | waiting | ignored
+    order_id: int | None = None
+
+
+def event_key(ev: OrderEvent) -> str:
+    if ev.event_id:
+        return f"id:{ev.event_id}"[:200]
+    stamp = ev.occurred_at.isoformat() if ev.occurred_at else ""
+    return f"{ev.kind.value}:{ev.external_order_id}:{ev.platform_status or ''}:{stamp}"[:200]
+
+
+def _payload(ev: OrderEvent) -> dict[str, object]:
+    raw = ev.raw if ev.raw is not None else {}
+    try:
+        return json.loads(json.dumps(raw, default=str))  # type: ignore[no-any-return]
+    except (TypeError, ValueError):
+        return {"unserialisable": str(raw)[:2000]}
+
+
+def ingest(session: Session, channel: Channel, events: Sequence[OrderEvent], source: str) -> list[Outcome]:
+    """Apply platform order events in order, inside the caller's transaction."""
+    actor = Principal(name=f"channel:{channel.code}", role=Role.ADMIN)
+    return [_one(session, channel, ev, source, actor) for ev in events]
+
+
+def _one(session: Session, channel: Channel, ev: OrderEvent, source: str, actor: Principal) -> Outcome:
+    key = event_key(ev)
+    seen = session.scalar(select(InboxEvent.id).where(InboxEvent.channel_id == channel.id,
+                                                      InboxEvent.event_key == key))
+    if seen is not None:
+        return Outcome(key, "duplicate")
+    row = InboxEvent(channel_id=channel.id, event_key=key, kind=ev.kind.value, source=source,
+                     external_order_id=ev.external_order_id, payload=_payload(ev))
+    session.add(row)
+    order = orders.find_order(session, channel.id, ev.external_order_id)
+    if order is None and ev.kind in RELEASING:
+        row.status, row.note = "waiting", "arrived before its order; applied when the order arrives"
+        return Outcome(key, "waiting")
+    created = False
+    if order is None:
+        order = _create(session, channel, ev, actor)
+        created = True
+    row.order_id = order.id
+    result = _apply(session, order, ev, actor)
+    if created:
+        result = "created" if result == "unchanged" else result
+        result = _apply_waiting(session, channel, order, actor) or result
+    return Outcome(key, result, order.id)
+
+
+def _create(session: Session, channel: Channel, ev: OrderEvent, actor: Principal) -> Order:
+    lines: list[orders.LineSpec] = []
+    unmapped: list[str] = []
+    for pl in ev.lines:
+        found = resolve(session, channel, pl.external_id, pl.external_sku)
+        if found is None:
+            note_unmapped(session, channel, pl.external_id, pl.external_sku, "order")
+            unmapped.append(pl.external_id)
+            continue
+        sku, pack = found
+        lines.append(orders.LineSpec(sku.code, pl.qty * pack, _unit_price(pl.unit_price, pack)))
+    customer = ev.customer
+    spec = orders.OrderSpec(
+        channel=channel.code, external_id=ev.external_order_id, lines=lines, currency=ev.currency,
+        customer=orders.CustomerSpec(customer.name, customer.phone, customer.email) if customer else
+        orders.CustomerSpec(),
+        hold_reason=f"unmapped: platform item(s) {', '.join(unmapped)} map to no SKU" if unmapped else None)
+    if not lines:
+        # Nothing maps: keep an order row all the same so that it is visible and can be fixed and released.
+        spec = orders.OrderSpec(channel=channel.code, external_id=ev.external_order_id, lines=[],
+                                currency=ev.currency, customer=spec.customer, hold_reason=spec.hold_reason)
+    order, _ = orders.create_order(session, spec, actor)
+    return order
+
+
+def _unit_price(price: object, pack: int) -> object:
+    return None if price is None or pack == 1 else price / pack  # type: ignore[operator]
+
+
+def _apply(session: Session, order: Order, ev: OrderEvent, actor: Principal) -> str:
+    status = order.status
+    if ev.kind in RELEASING:
+        if status in ("reserved", "held"):
+            orders.cancel(session, order.id, actor, reason=f"platform: {ev.kind.value}")
+            return "cancelled"
+        if status == "shipped" and ev.kind is OrderEventKind.REFUNDED:
+            orders.return_order(session, order.id, actor, reason="platform: refunded after shipping")
+            return "returned"
+        return "unchanged"
+    if ev.kind is OrderEventKind.SHIPPED and status == "reserved":
+        orders.ship(session, order.id, actor)
+        return "shipped"
+    return "unchanged"
+
+
+def _apply_waiting(session: Session, channel: Channel, order: Order, actor: Principal) -> str | None:
+    waiting = session.scalars(select(InboxEvent).where(
+        InboxEvent.channel_id == channel.id, InboxEvent.external_order_id == order.external_id,
+        InboxEvent.status == "waiting").order_by(InboxEvent.id)).all()
+    result = None
+    for row in waiting:
+        ev = OrderEvent(kind=OrderEventKind(row.kind), external_order_id=order.external_id, lines=[])
+        result = _apply(session, order, ev, actor)
+        row.status, row.order_id = "done", order.id
+        row.note = "applied when its order arrived"
+    return result

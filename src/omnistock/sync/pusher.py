@@ -1,0 +1,206 @@
+"""Pushing listings: claim the dirty ones of a channel, compute what they should show now, call the platform
+outside any transaction, then record the outcome. A listing is never claimed by two workers at once (row locks
+with SKIP LOCKED plus a lease), and a worker killed mid-push loses nothing: its lease runs out and the listing
+is pushed again with the newest value."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from omnistock.channels.base import ChannelAdapter, StockResult, StockUpdate
+from omnistock.config import Settings
+from omnistock.errors import ChannelError, PlatformThrottled
+from omnistock.store.db import Database
+from omnistock.store.tables import Channel
+from omnistock.store.types import utcnow
+from omnistock.sync import breaker, calls
+from omnistock.sync.adapters import adapter_for
+from omnistock.sync.limiter import TokenBucket
+from omnistock.sync.tables import ChannelSync, Listing
+from omnistock.sync.targets import targets_for
+
+log = logging.getLogger("omnistock.sync")
+LEASE = timedelta(seconds=60)
+MAX_BACKOFF_S = 300.0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    listing_id: int
+    sku_id: int
+    external_id: str
+    external_sku: str | None
+    extra: dict[str, Any]
+    value: int
+    attempt: int
+
+
+@dataclass
+class Outcome:
+    claimed: Claimed
+    result: StockResult
+    latency_ms: int
+    call_failed: bool  # the whole call failed (throttle, auth, outage), not just this item
+    call_id: str | None  # one id per platform call; None when the item was not attempted
+
+
+@dataclass
+class PushReport:
+    claimed: int = 0
+    pushed: int = 0
+    failed: int = 0
+    calls: int = 0
+    breaker_open: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def channel_state(session: Session, channel_id: int, *, lock: bool = False) -> ChannelSync:
+    stmt = select(ChannelSync).where(ChannelSync.channel_id == channel_id)
+    state = session.scalar(stmt.with_for_update() if lock else stmt)
+    if state is None:
+        state = ChannelSync(channel_id=channel_id, policy={}, breaker="closed", consecutive_failures=0,
+                            full_sync_minutes=15, poll_minutes=5)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def claim(session: Session, channel_id: int, now: datetime, batch: int) -> tuple[list[Claimed], bool]:
+    """Take up to `batch` dirty listings of a channel; (claimed, breaker allows calls)."""
+    state = channel_state(session, channel_id, lock=True)
+    # Leases that ran out belong to a worker that died mid-push: push those listings again.
+    session.execute(update(Listing).where(Listing.channel_id == channel_id, Listing.claimed_until < now)
+                    .values(dirty=True, claimed_until=None).execution_options(synchronize_session=False))
+    if not breaker.allows(state, now):
+        return [], False
+    stmt = (select(Listing).where(Listing.channel_id == channel_id, Listing.dirty.is_(True),
+                                  Listing.claimed_until.is_(None),
+                                  or_(Listing.next_attempt_at.is_(None), Listing.next_attempt_at <= now))
+            .order_by(Listing.dirty_since, Listing.id).limit(batch).with_for_update(skip_locked=True))
+    listings = list(session.scalars(stmt))
+    targets = targets_for(session, listings, now)
+    out = []
+    for lst in listings:
+        value = targets[lst.id]
+        lst.dirty, lst.dirty_since = False, None
+        lst.claimed_until, lst.pushing_value = now + LEASE, value
+        out.append(Claimed(lst.id, lst.sku_id, lst.external_id, lst.external_sku, dict(lst.extra or {}), value,
+                           lst.attempts + 1))
+    return out, True
+
+
+def call_platform(adapter: ChannelAdapter, claimed: Sequence[Claimed], bucket: TokenBucket,
+                  sleep: Callable[[float], None] = time.sleep) -> list[Outcome]:
+    """Push in the platform's batch size, within its rate limit; never raises for platform failures."""
+    outcomes: list[Outcome] = []
+    size = max(1, int(getattr(adapter, "max_batch", 1)))
+    for i in range(0, len(claimed), size):
+        chunk = claimed[i:i + size]
+        wait = bucket.reserve(1)
+        if wait > 0:
+            sleep(wait)
+        updates = [StockUpdate(c.external_id, c.value, c.extra, c.external_sku) for c in chunk]
+        started = time.perf_counter()
+        try:
+            results = adapter.set_stock(updates)
+            whole_failed = False
+        except PlatformThrottled as exc:
+            bucket.penalize(exc.retry_after)
+            results, whole_failed = [StockResult(u.external_id, False, exc) for u in updates], True
+        except ChannelError as exc:
+            results, whole_failed = [StockResult(u.external_id, False, exc) for u in updates], True
+        except Exception as exc:  # an adapter bug must not kill the worker: record it, back off, alert
+            log.exception("adapter %s failed unexpectedly", type(adapter).__name__)
+            results, whole_failed = [StockResult(u.external_id, False, exc) for u in updates], True
+        latency = int((time.perf_counter() - started) * 1000)
+        call_id = uuid.uuid4().hex
+        by_id = {r.external_id: r for r in results}
+        for c in chunk:
+            result = by_id.get(c.external_id) or StockResult(c.external_id, False, RuntimeError("no result"))
+            outcomes.append(Outcome(c, result, latency, whole_failed, call_id))
+        if whole_failed and i + size < len(claimed):
+            # Do not spend the rest of the batch on a platform that just failed: release it untouched.
+            for c in claimed[i + size:]:
+                outcomes.append(Outcome(c, StockResult(c.external_id, False, RuntimeError("not attempted")),
+                                        0, True, None))
+            break
+    return outcomes
+
+
+def backoff_seconds(attempt: int, error: BaseException | None) -> float:
+    base = min(MAX_BACKOFF_S, 2.0 ** max(0, attempt - 1))
+    wait = base * random.uniform(0.5, 1.5)  # jitter: many listings must not retry in lockstep
+    if isinstance(error, PlatformThrottled):
+        wait = max(wait, error.retry_after)
+    return wait
+
+
+def record(session: Session, channel_id: int, outcomes: Sequence[Outcome], now: datetime) -> PushReport:
+    report = PushReport(claimed=len(outcomes))
+    state = channel_state(session, channel_id, lock=True)
+    ids = sorted(o.claimed.listing_id for o in outcomes)
+    listings = {lst.id: lst for lst in session.scalars(
+        select(Listing).where(Listing.id.in_(ids)).order_by(Listing.id).with_for_update())}
+    any_call_ok, any_call_failed = False, False
+    for o in outcomes:
+        lst = listings.get(o.claimed.listing_id)
+        if lst is None:
+            continue  # unmapped meanwhile
+        lst.claimed_until, lst.pushing_value = None, None
+        error = o.result.error
+        if o.result.ok:
+            any_call_ok = True
+            report.pushed += 1
+            lst.last_pushed_value, lst.last_pushed_at = o.claimed.value, now
+            lst.attempts, lst.last_error, lst.failing_since, lst.next_attempt_at = 0, None, None, None
+            if o.result.extra_updates:
+                lst.extra = {**(lst.extra or {}), **dict(o.result.extra_updates)}
+        else:
+            any_call_failed = any_call_failed or o.call_failed
+            report.failed += 1
+            message = f"{type(error).__name__}: {error}" if error else "failed"
+            report.errors.append(message)
+            lst.dirty = True
+            lst.dirty_since = lst.dirty_since or now
+            lst.attempts += 1
+            lst.last_error = message[:2000]
+            lst.failing_since = lst.failing_since or now
+            lst.next_attempt_at = now + timedelta(seconds=backoff_seconds(lst.attempts, error))
+        if o.call_id is not None:
+            calls.record(session, channel_id=channel_id, op="set_stock", ok=o.result.ok, latency_ms=o.latency_ms,
+                         at=now, listing_id=lst.id, sku_id=lst.sku_id, value=o.claimed.value,
+                         error=None if o.result.ok else str(error), attempt=o.claimed.attempt, call_id=o.call_id)
+    report.calls = len({o.call_id for o in outcomes if o.call_id})
+    if any_call_failed and not any_call_ok:
+        breaker.failed(state, now)
+    elif any_call_ok:
+        breaker.succeeded(state)
+    return report
+
+
+def push_once(db: Database, settings: Settings, channel_id: int, bucket: TokenBucket, *, batch: int = 100,
+              now: Callable[[], datetime] = utcnow) -> PushReport:
+    """One round for one channel: claim, push, record."""
+    with db.transaction() as session:
+        channel = session.get(Channel, channel_id)
+        if channel is None or not channel.enabled:
+            return PushReport()
+        claimed, allowed = claim(session, channel_id, now(), batch)
+        adapter = adapter_for(channel, settings) if claimed else None
+    if not allowed:
+        return PushReport(breaker_open=True)
+    if not claimed or adapter is None:
+        return PushReport()
+    outcomes = call_platform(adapter, claimed, bucket)
+    with db.transaction() as session:
+        return record(session, channel_id, outcomes, now())
