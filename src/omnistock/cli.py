@@ -113,7 +113,8 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
 @app.command()
 def worker(rate_share: Annotated[float, typer.Option(
         help="This process's share of each platform's rate limit (1/N when running N worker processes).")] = 1.0,
-           batch: Annotated[int, typer.Option(help="Listings claimed per round.")] = 100) -> None:
+           batch: Annotated[int | None, typer.Option(help="Listings claimed per round (default OMNISTOCK_SYNC_BATCH).")]
+           = None) -> None:
     """Run the sync workers alone (any number of processes on PostgreSQL share the work)."""
     import signal
     import threading

@@ -26,6 +26,29 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, description="Largest request body the API accepts.")
     db_pool_size: int = Field(default=20, description="Connections per process (PostgreSQL).")
     sqlite_busy_timeout_ms: int = Field(default=30_000, description="How long a SQLite writer waits for the lock.")
+    # --- sync engine ---
+    sync_lease_seconds: float = Field(
+        default=30.0, gt=0, description="How long a worker owns the listings it is pushing; a worker that dies "
+        "mid-push releases them when this runs out (keep it above the longest platform call).")
+    sync_batch: int = Field(default=100, ge=1, description="Listings a worker claims per round and channel.")
+    base_currency: str = Field(default="CNY", pattern="^[A-Z]{3}$",
+                               description="ISO 4217 code of the currency costs, valuation and profit are kept in. "
+                               "Choose it before the first receipt: recorded costs are not converted.")
+    # --- complaint desk (care); senders set through /api/v1/care/senders win over these ---
+    care_locale: str = Field(default="zh", pattern="^(zh|en)$",
+                             description="Language (zh or en) of messages drafted to customers when a case names none.")
+    care_currency: str = Field(default="CNY", pattern="^[A-Z]{3}$",
+                               description="Currency of compensation when the order names none, and of approval limits.")
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail to customers; unset: no e-mail.")
+    smtp_port: int = Field(default=25, description="SMTP port (587 with smtp_starttls, 25 for a local relay).")
+    smtp_from: str | None = Field(default=None, description="From address of e-mail to customers.")
+    smtp_username: str | None = Field(default=None, description="SMTP login; unset: no login.")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    sms_webhook_url: str | None = Field(default=None, description="Where SMS messages are POSTed (docs/care.md).")
+    chat_webhook_url: str | None = Field(default=None, description="Where platform-chat messages are POSTed.")
+    outreach_webhook_secret: str | None = Field(
+        default=None, description="HMAC-SHA256 key signing SMS/chat webhook bodies (X-Omnistock-Signature).")
 
     @field_validator("timezone")
     @classmethod

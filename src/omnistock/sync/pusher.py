@@ -30,7 +30,6 @@ from omnistock.sync.tables import ChannelSync, Listing
 from omnistock.sync.targets import targets_for
 
 log = logging.getLogger("omnistock.sync")
-LEASE = timedelta(seconds=60)
 MAX_BACKOFF_S = 300.0
 
 
@@ -75,7 +74,8 @@ def channel_state(session: Session, channel_id: int, *, lock: bool = False) -> C
     return state
 
 
-def claim(session: Session, channel_id: int, now: datetime, batch: int) -> tuple[list[Claimed], bool]:
+def claim(session: Session, channel_id: int, now: datetime, batch: int,
+          lease: timedelta = timedelta(seconds=30)) -> tuple[list[Claimed], bool]:
     """Take up to `batch` dirty listings of a channel; (claimed, breaker allows calls)."""
     state = channel_state(session, channel_id, lock=True)
     # Leases that ran out belong to a worker that died mid-push: push those listings again.
@@ -93,7 +93,7 @@ def claim(session: Session, channel_id: int, now: datetime, batch: int) -> tuple
     for lst in listings:
         value = targets[lst.id]
         lst.dirty, lst.dirty_since = False, None
-        lst.claimed_until, lst.pushing_value = now + LEASE, value
+        lst.claimed_until, lst.pushing_value = now + lease, value
         out.append(Claimed(lst.id, lst.sku_id, lst.external_id, lst.external_sku, dict(lst.extra or {}), value,
                            lst.attempts + 1))
     return out, True
@@ -188,14 +188,15 @@ def record(session: Session, channel_id: int, outcomes: Sequence[Outcome], now: 
     return report
 
 
-def push_once(db: Database, settings: Settings, channel_id: int, bucket: TokenBucket, *, batch: int = 100,
+def push_once(db: Database, settings: Settings, channel_id: int, bucket: TokenBucket, *, batch: int | None = None,
               now: Callable[[], datetime] = utcnow) -> PushReport:
     """One round for one channel: claim, push, record."""
     with db.transaction() as session:
         channel = session.get(Channel, channel_id)
         if channel is None or not channel.enabled:
             return PushReport()
-        claimed, allowed = claim(session, channel_id, now(), batch)
+        claimed, allowed = claim(session, channel_id, now(), batch or settings.sync_batch,
+                                 timedelta(seconds=settings.sync_lease_seconds))
         adapter = adapter_for(channel, settings) if claimed else None
     if not allowed:
         return PushReport(breaker_open=True)

@@ -31,7 +31,7 @@ log = logging.getLogger("omnistock.sync")
 
 @dataclass
 class WorkerOptions:
-    batch: int = 100
+    batch: int | None = None  # default: settings.sync_batch
     idle_wait_s: float = 1.0
     refresh_s: float = 5.0
     poll: bool = True
