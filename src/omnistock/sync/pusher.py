@@ -42,6 +42,7 @@ class Claimed:
     extra: dict[str, Any]
     value: int
     attempt: int
+    dirty_since: datetime | None = None
 
 
 @dataclass
@@ -92,10 +93,11 @@ def claim(session: Session, channel_id: int, now: datetime, batch: int,
     out = []
     for lst in listings:
         value = targets[lst.id]
+        since = lst.dirty_since
         lst.dirty, lst.dirty_since = False, None
         lst.claimed_until, lst.pushing_value = now + lease, value
         out.append(Claimed(lst.id, lst.sku_id, lst.external_id, lst.external_sku, dict(lst.extra or {}), value,
-                           lst.attempts + 1))
+                           lst.attempts + 1, since))
     return out, True
 
 
@@ -179,13 +181,18 @@ def record(session: Session, channel_id: int, outcomes: Sequence[Outcome], now: 
         if o.call_id is not None:
             calls.record(session, channel_id=channel_id, op="set_stock", ok=o.result.ok, latency_ms=o.latency_ms,
                          at=now, listing_id=lst.id, sku_id=lst.sku_id, value=o.claimed.value,
-                         error=None if o.result.ok else str(error), attempt=o.claimed.attempt, call_id=o.call_id)
+                         error=None if o.result.ok else str(error), attempt=o.claimed.attempt, call_id=o.call_id,
+                         propagation_ms=_ms_since(o.claimed.dirty_since, now) if o.result.ok else None)
     report.calls = len({o.call_id for o in outcomes if o.call_id})
     if any_call_failed and not any_call_ok:
         breaker.failed(state, now)
     elif any_call_ok:
         breaker.succeeded(state)
     return report
+
+
+def _ms_since(start: datetime | None, now: datetime) -> int | None:
+    return None if start is None else max(0, int((now - start).total_seconds() * 1000))
 
 
 def push_once(db: Database, settings: Settings, channel_id: int, bucket: TokenBucket, *, batch: int | None = None,

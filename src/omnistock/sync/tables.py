@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnistock.store.tables import Base, Id
@@ -50,8 +50,8 @@ class ChannelSync(Base):
     poll_cursor: Mapped[datetime | None] = mapped_column()
     last_poll_at: Mapped[datetime | None] = mapped_column()
     last_full_sync_at: Mapped[datetime | None] = mapped_column()
-    full_sync_minutes: Mapped[int] = mapped_column(Integer, default=15)
-    poll_minutes: Mapped[int] = mapped_column(Integer, default=5)
+    full_sync_minutes: Mapped[float] = mapped_column(Float, default=15.0)
+    poll_minutes: Mapped[float] = mapped_column(Float, default=5.0)
     # circuit breaker, shared by every worker process through the database
     breaker: Mapped[str] = mapped_column(String(16), default="closed")  # closed | open | half_open
     breaker_until: Mapped[datetime | None] = mapped_column()
@@ -91,6 +91,8 @@ class PlatformCall(Base):
     error: Mapped[str | None] = mapped_column(Text)
     latency_ms: Mapped[int] = mapped_column(Integer)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
+    # from the first stock change this push carries to the platform's answer (pushes only)
+    propagation_ms: Mapped[int | None] = mapped_column(Integer)
     call_id: Mapped[str | None] = mapped_column(String(32))  # rows of one batch call share it
     at: Mapped[datetime] = mapped_column(default=utcnow)
     __table_args__ = (Index("ix_platform_calls_channel_at", "channel_id", "at"),

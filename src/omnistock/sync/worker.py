@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from omnistock.sync.tables import ChannelSync
 from omnistock.sync.wakeup import WAKEUP, listen_postgres
 
 log = logging.getLogger("omnistock.sync")
+SCHEDULE_CHECK_S = 1.0
 
 
 @dataclass
@@ -50,12 +52,17 @@ def claim_job(db: Database, channel_id: int, column: str, every: timedelta, now:
         return bool(result.rowcount)
 
 
+def _due(last: datetime | None, every: timedelta, now: datetime) -> bool:
+    return last is None or last <= now - every
+
+
 class ChannelLoop:
     def __init__(self, worker: Worker, channel_id: int, limit: RateLimit) -> None:
         self.worker, self.channel_id = worker, channel_id
         share = max(0.01, worker.options.rate_share)
         self.bucket = TokenBucket(RateLimit(limit.per_second * share, max(1, int(limit.burst * share))))
         self.thread = threading.Thread(target=self.run, name=f"sync-{channel_id}", daemon=True)
+        self.next_schedule_check = 0.0  # monotonic; the schedule is looked at once a second, not every round
 
     def run(self) -> None:
         w = self.worker
@@ -73,17 +80,28 @@ class ChannelLoop:
         w = self.worker
         report = pusher.push_once(w.db, w.settings, self.channel_id, self.bucket, batch=w.options.batch,
                                   now=w.clock)
+        if time.monotonic() >= self.next_schedule_check:
+            self.next_schedule_check = time.monotonic() + SCHEDULE_CHECK_S
+            self.scheduled()
+        return report.claimed > 0
+
+    def scheduled(self) -> None:
+        """Run the order poll and the full sync when their period is up (once across all processes)."""
+        w = self.worker
         now = w.clock()
         with w.db.reading() as session:
             state = session.get(ChannelSync, self.channel_id)
             poll_every = timedelta(minutes=state.poll_minutes if state else 5)
             full_every = timedelta(minutes=state.full_sync_minutes if state else 15)
-        if w.options.poll and claim_job(w.db, self.channel_id, "last_poll_at", poll_every, now):
+            # Look before taking the write lock: most seconds nothing is due.
+            poll_due = state is None or _due(state.last_poll_at, poll_every, now)
+            full_due = state is None or _due(state.last_full_sync_at, full_every, now)
+        if w.options.poll and poll_due and claim_job(w.db, self.channel_id, "last_poll_at", poll_every, now):
             poller.poll_once(w.db, w.settings, self.channel_id, now=w.clock)
-        if w.options.full_sync and claim_job(w.db, self.channel_id, "last_full_sync_at", full_every, now):
+        if w.options.full_sync and full_due and claim_job(w.db, self.channel_id, "last_full_sync_at", full_every,
+                                                          now):
             with w.db.transaction() as session:
                 fullsync.mark_stale(session, self.channel_id, now)
-        return report.claimed > 0
 
 
 class Worker:

@@ -1,0 +1,1 @@
+"""`omnistock demo`: the service, its workers and a simulated set of shops, with shoppers buying."""

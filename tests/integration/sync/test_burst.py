@@ -1,0 +1,52 @@
+"""10,000 orders on one SKU in a burst cause a few dozen platform calls, within every platform's rate limit:
+listings are pushed the value they should show now, not once per event. (How many calls exactly depends on
+how long the burst lasts on this machine: the bound checked is the rate limit and at least 100 orders
+coalesced into each call.)"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from conftest import SYSTEM, Backend
+from omnistock.services import orders
+from omnistock.sync.worker import Worker
+from support.core_api import seed, sku
+from support.platforms import connect, list_item, wait_until
+from support.server import LiveServer
+
+ORDERS = 10_000
+PLATFORMS = ["taobao", "jd", "pinduoduo", "douyin"]
+
+
+def test_ten_thousand_orders_cause_a_few_dozen_calls_per_platform(api: httpx.Client, clean: Backend, sim,  # type: ignore[no-untyped-def]
+                                                                  server: LiveServer, worker: Worker) -> None:
+    seed(api, stock=ORDERS * 2)
+    shops = [connect(api, sim, p) for p in PLATFORMS]
+    items = {c.code: list_item(api, c, "A", 300 + i) for i, c in enumerate(shops)}
+    for c in shops:
+        wait_until(lambda c=c: c.shows(items[c.code]) == ORDERS * 2, what="first push")
+    before = {c.code: c.shop.calls["set_stock"] for c in shops}
+
+    def place(start: int) -> None:
+        for i in range(start, ORDERS, 8):
+            spec = orders.OrderSpec("m", f"burst-{i}", [orders.LineSpec("A", 1)])
+            with clean.db.transaction() as s:
+                orders.create_order(s, spec, SYSTEM)
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(place, range(8)))
+    burst_s = time.monotonic() - started
+    assert sku(api)["reserved"] == ORDERS
+    for c in shops:
+        wait_until(lambda c=c: c.shows(items[c.code]) == ORDERS, timeout=60, what=f"{c.platform} shows the rest")
+    elapsed = time.monotonic() - started
+    for c in shops:
+        calls = c.shop.calls["set_stock"] - before[c.code]
+        per_s, burst = c.shop.rate_limit
+        assert calls <= per_s * elapsed + burst, (c.platform, calls, elapsed)  # never above the rate limit
+        # Coalesced: each call carries the latest of at least a hundred changes, never one call per order.
+        assert calls * 100 <= ORDERS, (c.platform, calls, burst_s)
+        print(f"{c.platform}: {calls} calls for {ORDERS} orders in {burst_s:.1f}s")
