@@ -64,8 +64,14 @@ def find_order(session: Session, channel_id: int, external_id: str) -> Order | N
 
 def create_order(session: Session, spec: OrderSpec, principal: Principal) -> tuple[Order, bool]:
     """Take an order in. Returns (order, created). The same channel + external id returns the first order."""
-    channel = channel_by_code(session, spec.channel, principal=principal)
-    existing = find_order(session, channel.id, spec.external_id)
+    # One round trip for the channel and a possible earlier delivery of the same order.
+    row = session.execute(select(Channel, Order).outerjoin(
+        Order, (Order.channel_id == Channel.id) & (Order.external_id == spec.external_id))
+        .where(Channel.code == spec.channel)).first()
+    if row is None or not principal.sees_channel(spec.channel):
+        channel_by_code(session, spec.channel, principal=principal)  # raises the right error
+    assert row is not None
+    channel, existing = row
     if existing is not None:
         return existing, False
     if not spec.external_id.strip():

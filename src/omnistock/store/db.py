@@ -20,8 +20,10 @@ def make_engine(settings: Settings) -> Engine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(settings)
+    # No pre-ping (a round trip per transaction); stale connections are recycled instead, and a failed
+    # one surfaces as an error the caller retries.
     return create_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size,
-                         pool_pre_ping=True)
+                         pool_recycle=300)
 
 
 def _sqlite_engine(settings: Settings) -> Engine:

@@ -34,12 +34,14 @@ def affected_skus(session: Session, sku_ids: Iterable[int]) -> set[int]:
 
 
 def mark_skus(session: Session, sku_ids: Iterable[int], now: datetime | None = None) -> int:
-    """Mark every listing of these SKUs (and their bundles) as needing a push. Returns listings marked."""
-    ids = affected_skus(session, sku_ids)
+    """Mark every listing of these SKUs (and their bundles) as needing a push. Returns listings marked.
+    One statement: this runs in every stock-changing transaction."""
+    ids = sorted(set(sku_ids))
     if not ids:
         return 0
     now = now or utcnow()
-    stmt = (update(Listing).where(Listing.sku_id.in_(sorted(ids)))
+    bundles = select(BundleComponent.bundle_id).where(BundleComponent.component_id.in_(ids))
+    stmt = (update(Listing).where(Listing.sku_id.in_(ids) | Listing.sku_id.in_(bundles))
             .values(dirty=True, dirty_since=func.coalesce(Listing.dirty_since, now))
             .execution_options(synchronize_session=False))
     marked = session.connection().execute(stmt).rowcount or 0
