@@ -15,15 +15,20 @@ from omnistock.errors import Conflict, Invalid
 from omnistock.services import audit, secrets
 from omnistock.services.catalogue import check_code
 from omnistock.store.tables import Channel
+from omnistock.sync.channel_settings import PASSIVE_SETTINGS, check_references
 
 
 def validate_settings(kind: str, settings: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
     """Check settings against the kind's model. The error names every missing or bad key at once."""
     if kind in PASSIVE_KINDS:
-        return dict(settings), frozenset()
-    cls = adapter_class(kind)
+        if kind not in PASSIVE_SETTINGS:
+            return dict(settings), frozenset()
+        model_cls, secret_fields = PASSIVE_SETTINGS[kind], frozenset[str]()
+    else:
+        cls = adapter_class(kind)
+        model_cls, secret_fields = cls.settings_model, frozenset(cls.secret_fields)
     try:
-        model = cls.settings_model.model_validate(settings)
+        model = model_cls.model_validate(settings)
     except ValidationError as exc:
         errors = []
         for err in exc.errors():
@@ -33,7 +38,7 @@ def validate_settings(kind: str, settings: dict[str, Any]) -> tuple[dict[str, An
         names = ", ".join(e["field"].removeprefix("settings.") for e in errors)
         raise Invalid(f"{kind} settings are incomplete or wrong: {names}", field=errors[0]["field"],
                       errors=errors) from exc
-    return model.model_dump(mode="json", exclude_none=True), frozenset(cls.secret_fields)
+    return model.model_dump(mode="json", exclude_none=True), secret_fields
 
 
 def create_channel(session: Session, config: Settings, *, code: str, kind: str, name: str | None,
@@ -42,6 +47,7 @@ def create_channel(session: Session, config: Settings, *, code: str, kind: str, 
     if session.scalar(select(Channel.id).where(Channel.code == code)) is not None:
         raise Conflict(f"channel {code!r} exists already", field="code")
     clean, secret_fields = validate_settings(kind, settings or {})
+    check_references(session, kind, clean)
     channel = Channel(code=code, kind=kind, name=(name or code).strip(),
                       settings=secrets.seal(config, clean, secret_fields))
     session.add(channel)

@@ -8,8 +8,9 @@ order with a line that maps to no SKU is taken in held, with the unmapped item r
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,11 @@ from omnistock.sync.listings import note_unmapped, resolve
 from omnistock.sync.tables import InboxEvent
 
 RELEASING = (OrderEventKind.CANCELLED, OrderEventKind.REFUNDED)
+
+# Reasons to take a new platform order in held although every line maps (omnistock.watch: the SKU is under an
+# open drift on a channel in `hold` mode; a quantity far above the usual). Each check gets the channel and the
+# mapped lines and returns a hold reason ("cause: detail") or None; the first reason wins.
+hold_checks: list[Callable[[Session, Channel, Sequence[orders.LineSpec]], str | None]] = []
 
 
 @dataclass(frozen=True)
@@ -46,9 +52,13 @@ def _payload(ev: OrderEvent) -> dict[str, object]:
         return {"unserialisable": str(raw)[:2000]}
 
 
-def ingest(session: Session, channel: Channel, events: Sequence[OrderEvent], source: str) -> list[Outcome]:
-    """Apply platform order events in order, inside the caller's transaction."""
-    actor = Principal(name=f"channel:{channel.code}", role=Role.ADMIN)
+def ingest(session: Session, channel: Channel, events: Sequence[OrderEvent], source: str, *,
+           reserve_at: str | None = None) -> list[Outcome]:
+    """Apply platform order events in order, inside the caller's transaction. `reserve_at` (a location code)
+    takes new orders' stock from that location only: a store's counter sale left its own shelf."""
+    scope = frozenset({reserve_at}) if reserve_at else None
+    actor = Principal(name=f"channel:{channel.code}", role=Role.ADMIN, locations=scope,
+                      channels=frozenset({channel.code}) if scope else None)
     return [_one(session, channel, ev, source, actor) for ev in events]
 
 
@@ -89,11 +99,16 @@ def _create(session: Session, channel: Channel, ev: OrderEvent, actor: Principal
         sku, pack = found
         lines.append(orders.LineSpec(sku.code, pl.qty * pack, _unit_price(pl.unit_price, pack)))
     customer = ev.customer
+    reason = f"unmapped: platform item(s) {', '.join(unmapped)} map to no SKU" if unmapped else None
+    for check in hold_checks if reason is None and lines else ():
+        reason = check(session, channel, lines)
+        if reason:
+            break
     spec = orders.OrderSpec(
         channel=channel.code, external_id=ev.external_order_id, lines=lines, currency=ev.currency,
         customer=orders.CustomerSpec(customer.name, customer.phone, customer.email) if customer else
         orders.CustomerSpec(),
-        hold_reason=f"unmapped: platform item(s) {', '.join(unmapped)} map to no SKU" if unmapped else None)
+        hold_reason=reason)
     if not lines:
         # Nothing maps: keep an order row all the same so that it is visible and can be fixed and released.
         spec = orders.OrderSpec(channel=channel.code, external_id=ev.external_order_id, lines=[],
@@ -102,8 +117,8 @@ def _create(session: Session, channel: Channel, ev: OrderEvent, actor: Principal
     return order
 
 
-def _unit_price(price: object, pack: int) -> object:
-    return None if price is None or pack == 1 else price / pack  # type: ignore[operator]
+def _unit_price(price: Decimal | None, pack: int) -> Decimal | None:
+    return price if price is None or pack == 1 else price / pack
 
 
 def _apply(session: Session, order: Order, ev: OrderEvent, actor: Principal) -> str:

@@ -21,7 +21,7 @@ from omnistock.channels.base import ChannelAdapter, StockResult, StockUpdate
 from omnistock.config import Settings
 from omnistock.errors import ChannelError, PlatformThrottled
 from omnistock.store.db import Database
-from omnistock.store.tables import Channel
+from omnistock.store.tables import Channel, Sku
 from omnistock.store.types import utcnow
 from omnistock.sync import breaker, calls
 from omnistock.sync.adapters import adapter_for
@@ -90,15 +90,31 @@ def claim(session: Session, channel_id: int, now: datetime, batch: int,
             .order_by(Listing.dirty_since, Listing.id).limit(batch).with_for_update(skip_locked=True))
     listings = list(session.scalars(stmt))
     targets = targets_for(session, listings, now)
+    shadowed = _shadowed(session, state, listings)
     out = []
     for lst in listings:
         value = targets[lst.id]
         since = lst.dirty_since
         lst.dirty, lst.dirty_since = False, None
+        if lst.id in shadowed:
+            # Shadow: record what would be pushed, push nothing (the rollout compares it with the platform).
+            calls.record(session, channel_id=channel_id, op="shadow", ok=True, latency_ms=0, at=now,
+                         listing_id=lst.id, sku_id=lst.sku_id, value=value)
+            continue
         lst.claimed_until, lst.pushing_value = now + lease, value
         out.append(Claimed(lst.id, lst.sku_id, lst.external_id, lst.external_sku, dict(lst.extra or {}), value,
                            lst.attempts + 1, since))
     return out, True
+
+
+def _shadowed(session: Session, state: ChannelSync, listings: Sequence[Listing]) -> set[int]:
+    """Listings that must not be pushed: all of them in shadow mode, those outside the pilot in pilot mode."""
+    if state.mode == "shadow":
+        return {lst.id for lst in listings}
+    if state.mode == "pilot":
+        pilot = set(session.scalars(select(Sku.id).where(Sku.code.in_(state.pilot_skus or []))))
+        return {lst.id for lst in listings if lst.sku_id not in pilot}
+    return set()
 
 
 def call_platform(adapter: ChannelAdapter, claimed: Sequence[Claimed], bucket: TokenBucket,

@@ -52,6 +52,10 @@ class ChannelSync(Base):
     last_full_sync_at: Mapped[datetime | None] = mapped_column()
     full_sync_minutes: Mapped[float] = mapped_column(Float, default=15.0)
     poll_minutes: Mapped[float] = mapped_column(Float, default=5.0)
+    # rollout: live pushes everything; shadow pushes nothing (records what it would push); pilot pushes only
+    # the SKUs in pilot_skus (and shadows the rest)
+    mode: Mapped[str] = mapped_column(String(8), default="live")
+    pilot_skus: Mapped[list[Any] | None] = mapped_column()
     # circuit breaker, shared by every worker process through the database
     breaker: Mapped[str] = mapped_column(String(16), default="closed")  # closed | open | half_open
     breaker_until: Mapped[datetime | None] = mapped_column()
@@ -111,3 +115,19 @@ class UnmappedItem(Base):
     times_seen: Mapped[int] = mapped_column(Integer, default=1)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     __table_args__ = (UniqueConstraint("channel_id", "external_id", name="uq_unmapped_channel_external"),)
+
+
+class RolloutDifference(Base):
+    """A difference between what omnistock would show and what the platform shows, seen while a channel is in
+    shadow or pilot mode; an operator explains it before going live."""
+
+    __tablename__ = "rollout_differences"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
+    sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    expected: Mapped[int | None] = mapped_column(Integer)
+    platform: Mapped[int | None] = mapped_column(Integer)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    explained_by: Mapped[str | None] = mapped_column(String(120))
