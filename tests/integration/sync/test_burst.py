@@ -19,6 +19,7 @@ from support.server import LiveServer
 
 ORDERS = 10_000
 PLATFORMS = ["taobao", "jd", "pinduoduo", "douyin"]
+CLIENTS = 4
 
 
 def test_ten_thousand_orders_cause_a_few_dozen_calls_per_platform(api: httpx.Client, clean: Backend, sim,  # type: ignore[no-untyped-def]
@@ -31,13 +32,13 @@ def test_ten_thousand_orders_cause_a_few_dozen_calls_per_platform(api: httpx.Cli
     before = {c.code: c.shop.calls["set_stock"] for c in shops}
 
     def place(start: int) -> None:
-        for i in range(start, ORDERS, 8):
+        for i in range(start, ORDERS, CLIENTS):
             spec = orders.OrderSpec("m", f"burst-{i}", [orders.LineSpec("A", 1)])
             with clean.db.transaction() as s:
                 orders.create_order(s, spec, SYSTEM)
     started = time.monotonic()
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(place, range(8)))
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(place, range(CLIENTS)))
     burst_s = time.monotonic() - started
     assert sku(api)["reserved"] == ORDERS
     for c in shops:

@@ -67,13 +67,13 @@ def test_worker_killed_mid_push_converges_after_restart(api: httpx.Client, clean
     try:
         for code in skus:
             api.post("/api/v1/moves", json={"sku": code, "location": "WH", "kind": "receipt", "qty": 5})
-        wait_until(lambda: jd.shop.calls["set_stock"] >= 3, what="pushes under way")
+        wait_until(lambda: jd.shop.calls["set_stock"] >= 3, timeout=90, what="pushes under way")
         stop(workers[0], signal.SIGKILL)  # in the middle of pushing
         for code in skus:
             api.post("/api/v1/moves", json={"sku": code, "location": "WH", "kind": "receipt", "qty": 2})
         workers[0] = start_worker(clean)
         for code in skus:
-            wait_until(lambda code=code: jd.shows(items[code]) == 7, timeout=60, what=f"{code} shows 7")
+            wait_until(lambda code=code: jd.shows(items[code]) == 7, timeout=120, what=f"{code} shows 7")
     finally:
         for w in workers:
             stop(w)
