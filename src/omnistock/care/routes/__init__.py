@@ -1,0 +1,1 @@
+"""The complaint desk's HTTP routes, gathered by omnistock.api.routes.care."""
