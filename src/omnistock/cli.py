@@ -14,14 +14,24 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from omnistock.benchcli import bench_app
+from omnistock.care.cli import care_app, case_app, incident_app
 from omnistock.config import get_settings
 from omnistock.domain.access import Principal, Role
 from omnistock.domain.stock import MoveKind
 from omnistock.errors import OmnistockError
+from omnistock.money.cli import GROUPS as MONEY_GROUPS
+from omnistock.onboarding.cli import GROUPS as ONBOARDING_GROUPS
+from omnistock.onboarding.cli import add_sku_commands
 from omnistock.services import catalogue, ledger, tokens
 from omnistock.services.lookup import sku_by_code
 from omnistock.store import migrate
 from omnistock.store.db import Database
+from omnistock.sync.cli import channel_app, feed_app, listing_app
+from omnistock.sync.rollout_cli import rollout_app
+from omnistock.sync.simulate import simulate
+from omnistock.watch.cli import add_commands as add_watch_commands
+from omnistock.web.cli import user_app
 
 T = TypeVar("T")
 app = typer.Typer(help="omnistock: one trustworthy stock for every sales channel.", no_args_is_help=True,
@@ -35,6 +45,20 @@ ledger_app = typer.Typer(help="Checks of the stock ledger.", no_args_is_help=Tru
 for sub, name in ((db_app, "db"), (token_app, "token"), (sku_app, "sku"), (location_app, "location"),
                   (stock_app, "stock"), (ledger_app, "ledger")):
     app.add_typer(sub, name=name)
+for sub, name in MONEY_GROUPS:  # supplier, po, reorder, report, rate, channel-terms
+    app.add_typer(sub, name=name)
+for sub, name in ((case_app, "case"), (incident_app, "incident"), (care_app, "care")):  # complaint desk
+    app.add_typer(sub, name=name)
+for sub, name in ((channel_app, "channel"), (listing_app, "listing"), (feed_app, "feed"),
+                  (rollout_app, "rollout")):  # channels
+    app.add_typer(sub, name=name)
+app.command("simulate")(simulate)
+for sub, name in ONBOARDING_GROUPS:  # import, unit, repair, backup
+    app.add_typer(sub, name=name)
+add_sku_commands(sku_app)  # sku alias, sku duplicates, sku merge
+app.add_typer(user_app, name="user")  # people who sign in to the web console
+add_watch_commands(app, dict((n, s) for s, n in MONEY_GROUPS)["report"])  # reconcile, trace, alert, notifier
+app.add_typer(bench_app, name="bench")  # bench flash-sale (the scripts under bench/)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -133,23 +157,19 @@ def worker(rate_share: Annotated[float, typer.Option(
 
 @app.command()
 def demo(port: Annotated[int, typer.Option(help="Port for the API.")] = 8000,
-         directory: Annotated[str, typer.Option(help="Where the demo database lives.")] = ".demo") -> None:
-    """Start a demo: seeded catalogue on the embedded default; prints the URL and an admin token."""
+         directory: Annotated[str, typer.Option(help="Where the demo database lives.")] = ".demo",
+         rate: Annotated[float, typer.Option(help="Shoppers per second over all shops.")] = 20.0,
+         seconds: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: Ctrl+C).")]
+         = None) -> None:
+    """Start a demo: seeded catalogue, five simulated shops with shoppers, sync workers, and a live view."""
     from pathlib import Path
 
-    import uvicorn
-
-    from omnistock.api.app import create_app
-    from omnistock.demo import prepare
+    from omnistock.demo.run import run
 
     with handled():
-        settings, db, token = prepare(Path(directory))
-    base = f"http://127.0.0.1:{port}"
-    out.print(f"\n[bold]omnistock demo[/bold] — API at {base}  (OpenAPI docs: {base}/docs)")
-    out.print(f"admin token: [bold]{token}[/bold]")
-    out.print(f"try: curl -H 'Authorization: Bearer {token}' {base}/api/v1/skus/TEA-001")
-    out.print("stop with Ctrl+C\n")
-    uvicorn.run(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
+        result = run(Path(directory), port, rate, seconds, out)
+    out.print(f"propagation over {result['pushes']:.0f} pushes: p50 {result['p50_ms']} ms, "
+              f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms")
 
 
 @db_app.command("upgrade")

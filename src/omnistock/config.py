@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, description="Largest request body the API accepts.")
     db_pool_size: int = Field(default=20, description="Connections per process (PostgreSQL).")
     sqlite_busy_timeout_ms: int = Field(default=30_000, description="How long a SQLite writer waits for the lock.")
+    backup_dir: str | None = Field(default=None, description="Where automatic backups (before every import) go. "
+                                   "Default: backups/ next to the SQLite file, or ./backups for PostgreSQL.")
     # --- sync engine ---
     sync_lease_seconds: float = Field(
         default=30.0, gt=0, description="How long a worker owns the listings it is pushing; a worker that dies "
@@ -38,7 +40,8 @@ class Settings(BaseSettings):
     care_locale: str = Field(default="zh", pattern="^(zh|en)$",
                              description="Language (zh or en) of messages drafted to customers when a case names none.")
     care_currency: str = Field(default="CNY", pattern="^[A-Z]{3}$",
-                               description="Currency of compensation when the order names none, and of approval limits.")
+                               description="Currency of compensation when the order names none, "
+                               "and of approval limits.")
     smtp_host: str | None = Field(default=None, description="SMTP server for e-mail to customers; unset: no e-mail.")
     smtp_port: int = Field(default=25, description="SMTP port (587 with smtp_starttls, 25 for a local relay).")
     smtp_from: str | None = Field(default=None, description="From address of e-mail to customers.")
@@ -49,6 +52,12 @@ class Settings(BaseSettings):
     chat_webhook_url: str | None = Field(default=None, description="Where platform-chat messages are POSTed.")
     outreach_webhook_secret: str | None = Field(
         default=None, description="HMAC-SHA256 key signing SMS/chat webhook bodies (X-Omnistock-Signature).")
+    # --- watch: reconciliation, alerts, notifiers, reports (docs/operations.md) ---
+    notify_allow_private: bool = Field(
+        default=True, description="Let notifiers post to loopback and private-network addresses (self-hosted "
+        "chat servers); false refuses them.")
+    call_retention_days: float = Field(default=30.0, gt=0, description="Days platform call records are kept.")
+    watch_rules_seconds: float = Field(default=30.0, gt=0, description="How often the alert rules are evaluated.")
 
     @field_validator("timezone")
     @classmethod

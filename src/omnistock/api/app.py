@@ -9,9 +9,27 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omnistock import __version__
 from omnistock.api import problems
-from omnistock.api.routes import catalogue, channels, orders, stock, sync, tokens, webhooks
+from omnistock.api.routes import (
+    care,
+    catalogue,
+    channel_admin,
+    channels,
+    feeds,
+    metrics,
+    money,
+    money_reports,
+    onboarding,
+    orders,
+    rollout,
+    stock,
+    sync,
+    tokens,
+    watch,
+    webhooks,
+)
 from omnistock.config import Settings, get_settings
 from omnistock.store.db import Database
+from omnistock.web import console
 
 
 class BodyLimit:
@@ -60,8 +78,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db or Database(settings)
     problems.install(app)
-    for module in (catalogue, stock, orders, channels, sync, tokens, webhooks):
+    for module in (catalogue, stock, orders, channels, channel_admin, feeds, sync, rollout, tokens, webhooks, metrics,
+                   money, money_reports, care, onboarding, watch):
         app.include_router(module.router)
+    app.include_router(console.router)  # the web console (omnistock.web), under /
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:

@@ -155,11 +155,14 @@ def _csv_grid(data: bytes) -> Iterator[list[str]]:
     text = decode_text(data)
     first_line = text.split("\n", 1)[0]
     try:
-        dialect: Any = csv.Sniffer().sniff(first_line, delimiters=_SEPARATORS) if first_line else csv.excel
+        sniffed = csv.Sniffer().sniff(first_line, delimiters=_SEPARATORS) if first_line else csv.excel
+        delimiter = sniffed.delimiter
     except csv.Error:
-        dialect = csv.excel  # one column only, or nothing to guess from: plain commas
+        delimiter = ","  # one column only, or nothing to guess from: plain commas
     try:
-        yield from csv.reader(io.StringIO(text, newline=""), dialect)
+        # Only the separator is guessed; quoting stays Excel's ("" inside a quoted cell is one quote), which a
+        # dialect sniffed from the header line alone would get wrong.
+        yield from csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     except csv.Error as exc:
         raise Invalid(f"the CSV cannot be read: {exc}", field="file") from exc
 

@@ -3,7 +3,7 @@ write commits (or rolls back) with the event itself — no event is lost between
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,9 @@ order_changed: list[Callable[[Session, Order, str], None]] = []
 # Called for each move `ledger.post_move` writes (receipts, adjustments, counts, returns, both legs of a
 # transfer), after the level changed; sales and order returns are announced by `order_changed` instead.
 move_posted: list[Callable[[Session, Move], None]] = []
+# The batch form of a `move_posted` hook, keyed by that hook: bulk writes (an import's counts) call it once with
+# all their moves instead of calling the hook once per move. A hook without one is called per move.
+move_batches: dict[Callable[[Session, Move], None], Callable[[Session, Sequence[Move]], None]] = {}
 
 
 def emit_held(session: Session, order: Order) -> None:
@@ -33,3 +36,14 @@ def emit_changed(session: Session, order: Order, event: str) -> None:
 def emit_move_posted(session: Session, move: Move) -> None:
     for hook in move_posted:
         hook(session, move)
+
+
+def emit_moves_posted(session: Session, moves: Sequence[Move]) -> None:
+    """Announce many moves written at once (in id order)."""
+    for hook in move_posted:
+        batch = move_batches.get(hook)
+        if batch is not None:
+            batch(session, moves)
+            continue
+        for move in moves:
+            hook(session, move)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -9,9 +11,17 @@ from omnistock.domain.access import Principal
 from omnistock.errors import Forbidden, NotFound
 from omnistock.store.tables import Channel, Location, Sku
 
+# Other names a SKU goes by (onboarding's aliases: old ERP codes, platform codes, merged duplicates); each
+# resolver is asked, in order, only when no SKU has the code itself.
+sku_resolvers: list[Callable[[Session, str], Sku | None]] = []
+
 
 def sku_by_code(session: Session, code: str, *, field: str = "sku") -> Sku:
     sku = session.scalar(select(Sku).where(Sku.code == code))
+    for resolve in sku_resolvers if sku is None else ():
+        sku = resolve(session, code)
+        if sku is not None:
+            break
     if sku is None:
         raise NotFound(f"unknown SKU {code!r}", field=field)
     return sku

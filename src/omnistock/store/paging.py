@@ -60,5 +60,5 @@ def page_query(session: Session, stmt: Select[Any], id_col: InstrumentedAttribut
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1][0] if rows else None
-    next_cursor = encode_cursor(getattr(last, "id")) if more and last is not None else None
+    next_cursor = encode_cursor(last.id) if more and last is not None else None
     return Page([tuple(r) if len(r) > 1 else r[0] for r in rows], total, next_cursor)

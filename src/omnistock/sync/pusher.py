@@ -1,7 +1,11 @@
 """Pushing listings: claim the dirty ones of a channel, compute what they should show now, call the platform
 outside any transaction, then record the outcome. A listing is never claimed by two workers at once (row locks
 with SKIP LOCKED plus a lease), and a worker killed mid-push loses nothing: its lease runs out and the listing
-is pushed again with the newest value."""
+is pushed again with the newest value.
+
+Listings of a partitioned SKU are planned by its exposure book instead (`omnistock.sync.partition`): the
+claim records their pushes as sent in the book, the recorder reports the answers to it, in the same
+transactions as the listings' push state."""
 
 from __future__ import annotations
 
@@ -19,15 +23,17 @@ from sqlalchemy.orm import Session
 
 from omnistock.channels.base import ChannelAdapter, StockResult, StockUpdate
 from omnistock.config import Settings
-from omnistock.errors import ChannelError, PlatformThrottled
+from omnistock.domain.allocation import listing_quantity
+from omnistock.errors import ChannelError, PlatformThrottled, PlatformTransient
 from omnistock.store.db import Database
 from omnistock.store.tables import Channel, Sku
 from omnistock.store.types import utcnow
-from omnistock.sync import breaker, calls
+from omnistock.sync import breaker, calls, partition
+from omnistock.sync import exposure_events as _exposure_events  # noqa: F401  (the books hear of orders)
 from omnistock.sync.adapters import adapter_for
 from omnistock.sync.limiter import TokenBucket
 from omnistock.sync.tables import ChannelSync, Listing
-from omnistock.sync.targets import targets_for
+from omnistock.sync.targets import allocations
 
 log = logging.getLogger("omnistock.sync")
 MAX_BACKOFF_S = 300.0
@@ -43,6 +49,8 @@ class Claimed:
     value: int
     attempt: int
     dirty_since: datetime | None = None
+    book: partition.BookRef | None = None  # the push in the SKU's exposure book (partition mode)
+    send_by: datetime | None = None  # partition mode: the request must not start after this
 
 
 @dataclass
@@ -62,6 +70,7 @@ class PushReport:
     calls: int = 0
     breaker_open: bool = False
     errors: list[str] = field(default_factory=list)
+    poll_wanted: bool = False  # a partition push was confirmed: an order poll of the channel is awaited
 
 
 def channel_state(session: Session, channel_id: int, *, lock: bool = False) -> ChannelSync:
@@ -89,11 +98,17 @@ def claim(session: Session, channel_id: int, now: datetime, batch: int,
                                   or_(Listing.next_attempt_at.is_(None), Listing.next_attempt_at <= now))
             .order_by(Listing.dirty_since, Listing.id).limit(batch).with_for_update(skip_locked=True))
     listings = list(session.scalars(stmt))
-    targets = targets_for(session, listings, now)
+    plans = allocations(session, {lst.sku_id for lst in listings}, now)
     shadowed = _shadowed(session, state, listings)
+    guarded = partition.prepare(session, [lst for lst in listings if lst.id not in shadowed], plans, now, lease)
     out = []
     for lst in listings:
-        value = targets[lst.id]
+        if lst.id in guarded.busy:
+            continue  # its exposure book is held by another transaction: next round
+        if lst.id in guarded.waiting:
+            lst.next_attempt_at = now + partition.RECHECK  # stays dirty: the planner holds it back for now
+            continue
+        value = listing_quantity(plans[lst.sku_id].units_for(lst.id, lst.channel_id), lst.pack_size)
         since = lst.dirty_since
         lst.dirty, lst.dirty_since = False, None
         if lst.id in shadowed:
@@ -101,9 +116,14 @@ def claim(session: Session, channel_id: int, now: datetime, batch: int,
             calls.record(session, channel_id=channel_id, op="shadow", ok=True, latency_ms=0, at=now,
                          listing_id=lst.id, sku_id=lst.sku_id, value=value)
             continue
+        if lst.id in guarded.done:
+            continue
+        push = guarded.pushes.get(lst.id)
+        if push is not None:
+            value = push.value
         lst.claimed_until, lst.pushing_value = now + lease, value
         out.append(Claimed(lst.id, lst.sku_id, lst.external_id, lst.external_sku, dict(lst.extra or {}), value,
-                           lst.attempts + 1, since))
+                           lst.attempts + 1, since, push.ref if push else None, now + lease if push else None))
     return out, True
 
 
@@ -118,8 +138,11 @@ def _shadowed(session: Session, state: ChannelSync, listings: Sequence[Listing])
 
 
 def call_platform(adapter: ChannelAdapter, claimed: Sequence[Claimed], bucket: TokenBucket,
-                  sleep: Callable[[float], None] = time.sleep) -> list[Outcome]:
-    """Push in the platform's batch size, within its rate limit; never raises for platform failures."""
+                  sleep: Callable[[float], None] = time.sleep,
+                  clock: Callable[[], datetime] = utcnow) -> list[Outcome]:
+    """Push in the platform's batch size, within its rate limit; never raises for platform failures. A partition
+    push whose `send_by` has passed (its lease ran out while waiting for the rate limit) is not sent: past
+    that moment the exposure book may already count it as dead."""
     outcomes: list[Outcome] = []
     size = max(1, int(getattr(adapter, "max_batch", 1)))
     for i in range(0, len(claimed), size):
@@ -127,6 +150,12 @@ def call_platform(adapter: ChannelAdapter, claimed: Sequence[Claimed], bucket: T
         wait = bucket.reserve(1)
         if wait > 0:
             sleep(wait)
+        late = [c for c in chunk if c.send_by is not None and clock() >= c.send_by]
+        outcomes += [Outcome(c, StockResult(c.external_id, False, RuntimeError("not sent: lease ran out")), 0,
+                             False, None) for c in late]
+        chunk = [c for c in chunk if c not in late]
+        if not chunk:
+            continue
         updates = [StockUpdate(c.external_id, c.value, c.extra, c.external_sku) for c in chunk]
         started = time.perf_counter()
         try:
@@ -163,8 +192,23 @@ def backoff_seconds(attempt: int, error: BaseException | None) -> float:
     return wait
 
 
+def surely_not_applied(outcome: Outcome) -> bool:
+    """The push never left, or the platform answered that it refused it. Timeouts, 5xx answers, transport
+    failures and unexpected errors are not sure: the request may still have been, or be, applied."""
+    if outcome.call_id is None:
+        return True
+    error = outcome.result.error
+    if isinstance(error, PlatformThrottled):
+        return (error.http_status or 429) < 500
+    return isinstance(error, ChannelError) and not isinstance(error, PlatformTransient)
+
+
 def record(session: Session, channel_id: int, outcomes: Sequence[Outcome], now: datetime) -> PushReport:
-    report = PushReport(claimed=len(outcomes))
+    # The exposure books first: every transaction locks books before listing rows (see partition).
+    answers = [partition.Answer(o.claimed.listing_id, o.claimed.sku_id, o.claimed.book, o.result.ok,
+                                not o.result.ok and surely_not_applied(o)) for o in outcomes]
+    poll_wanted, freed = partition.settle(session, channel_id, answers, now)
+    report = PushReport(claimed=len(outcomes), poll_wanted=poll_wanted)
     state = channel_state(session, channel_id, lock=True)
     ids = sorted(o.claimed.listing_id for o in outcomes)
     listings = {lst.id: lst for lst in session.scalars(
@@ -204,6 +248,7 @@ def record(session: Session, channel_id: int, outcomes: Sequence[Outcome], now: 
         breaker.failed(state, now)
     elif any_call_ok:
         breaker.succeeded(state)
+    partition.look_again(session, freed)
     return report
 
 
@@ -225,6 +270,6 @@ def push_once(db: Database, settings: Settings, channel_id: int, bucket: TokenBu
         return PushReport(breaker_open=True)
     if not claimed or adapter is None:
         return PushReport()
-    outcomes = call_platform(adapter, claimed, bucket)
+    outcomes = call_platform(adapter, claimed, bucket, clock=now)
     with db.transaction() as session:
         return record(session, channel_id, outcomes, now())

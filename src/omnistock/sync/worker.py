@@ -1,6 +1,10 @@
 """The sync worker: one thread per channel pushes dirty listings, polls orders and runs the full sync on
 schedule. `omnistock worker` runs it as its own process; `omnistock serve` runs it in-process.
 
+When a partition push is confirmed, the channel's loop runs the order poll its listings wait for as soon as it
+can cover the confirmation (`poller.poll_awaited`), whether or not scheduled polls are on; the request is
+kept in the database, so a poll another process's pushes wait for, or one a crash interrupted, runs too.
+
 Scheduled jobs run once per period across all processes: a job is claimed by a conditional UPDATE of its
 last-run time, which only one transaction can win."""
 
@@ -30,6 +34,11 @@ from omnistock.sync.wakeup import WAKEUP, listen_postgres
 log = logging.getLogger("omnistock.sync")
 SCHEDULE_CHECK_S = 1.0
 
+# Features that run their own periodic work beside the sync loops (omnistock.watch: reconciliation, alert rules,
+# notifications, reports). Each is called once when a worker starts, returns the threads it started, and must
+# stop them when `worker.stopping` is set; `Worker.stop` joins them.
+on_start: list[Callable[[Worker], list[threading.Thread]]] = []
+
 
 @dataclass
 class WorkerOptions:
@@ -49,7 +58,7 @@ def claim_job(db: Database, channel_id: int, column: str, every: timedelta, now:
         result = session.execute(update(ChannelSync).where(
             ChannelSync.channel_id == channel_id, or_(col.is_(None), col <= now - every))
             .values({column: now}).execution_options(synchronize_session=False))
-        return bool(result.rowcount)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _due(last: datetime | None, every: timedelta, now: datetime) -> bool:
@@ -63,6 +72,7 @@ class ChannelLoop:
         self.bucket = TokenBucket(RateLimit(limit.per_second * share, max(1, int(limit.burst * share))))
         self.thread = threading.Thread(target=self.run, name=f"sync-{channel_id}", daemon=True)
         self.next_schedule_check = 0.0  # monotonic; the schedule is looked at once a second, not every round
+        self.awaited_poll_at: datetime | None = None  # partition pushes wait for an order poll from then on
 
     def run(self) -> None:
         w = self.worker
@@ -74,21 +84,52 @@ class ChannelLoop:
                 log.exception("sync round failed for channel %s", self.channel_id)
                 busy = False
             if not busy:
-                WAKEUP.wait(seen, w.options.idle_wait_s)
+                WAKEUP.wait(seen, self.idle_wait())
+
+    def idle_wait(self) -> float:
+        wait = self.worker.options.idle_wait_s
+        if self.awaited_poll_at is not None:
+            wait = min(wait, max(0.01, (self.awaited_poll_at - self.worker.clock()).total_seconds()))
+        return wait
 
     def round(self) -> bool:
         w = self.worker
         report = pusher.push_once(w.db, w.settings, self.channel_id, self.bucket, batch=w.options.batch,
                                   now=w.clock)
+        if report.poll_wanted:
+            self.expect_awaited_poll(w.clock() + poller.CLOCK_MARGIN)
+        polled = self.awaited_poll()
         if time.monotonic() >= self.next_schedule_check:
             self.next_schedule_check = time.monotonic() + SCHEDULE_CHECK_S
             self.scheduled()
-        return report.claimed > 0
+        return report.claimed > 0 or polled
+
+    def expect_awaited_poll(self, at: datetime) -> None:
+        self.awaited_poll_at = at if self.awaited_poll_at is None else min(self.awaited_poll_at, at)
+
+    def awaited_poll(self) -> bool:
+        """Run the order poll confirmed partition pushes wait for, once it can cover them (rate limited)."""
+        w = self.worker
+        if self.awaited_poll_at is None or w.clock() < self.awaited_poll_at:
+            return False
+        self.awaited_poll_at = None
+        wait = self.bucket.reserve(1)
+        if wait > 0:
+            w.stopping.wait(wait)
+        report = poller.poll_awaited(w.db, w.settings, self.channel_id, now=w.clock)
+        due = poller.awaited_poll_due(w.db, self.channel_id)
+        if due is not None:  # confirmations after this poll's span, or a poll another worker holds
+            self.expect_awaited_poll(max(due, w.clock() + timedelta(seconds=SCHEDULE_CHECK_S))
+                                     if report is None else due)
+        return report is not None
 
     def scheduled(self) -> None:
         """Run the order poll and the full sync when their period is up (once across all processes)."""
         w = self.worker
         now = w.clock()
+        due = poller.awaited_poll_due(w.db, self.channel_id)
+        if due is not None:
+            self.expect_awaited_poll(due)
         with w.db.reading() as session:
             state = session.get(ChannelSync, self.channel_id)
             poll_every = timedelta(minutes=state.poll_minutes if state else 5)
@@ -124,6 +165,8 @@ class Worker:
             self._threads.append(listener)
             listener.start()
         supervisor.start()
+        for start_feature in on_start:
+            self._threads.extend(start_feature(self))
         return self
 
     def _supervise(self) -> None:

@@ -6,20 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field, StrictInt
-from sqlalchemy.orm import Session
 
 from omnistock.api.deps import DB, Reader, require, run
 from omnistock.api.schemas import Body, Code
 from omnistock.api.views import when
 from omnistock.domain.access import Permission, Principal
-from omnistock.domain.allocation import parse_policy, policy_to_dict
-from omnistock.services import audit
-from omnistock.services.lookup import channel_by_code, sku_by_code
+from omnistock.domain.allocation import parse_policy
+from omnistock.services.lookup import channel_by_code
 from omnistock.store.types import utcnow
-from omnistock.sync import dirty
+from omnistock.sync import policies
 from omnistock.sync.health import channel_health
 from omnistock.sync.listings import ListingSpec, create_listing, list_listings
-from omnistock.sync.pusher import channel_state
 from omnistock.sync.tables import Listing
 
 router = APIRouter(prefix="/api/v1/channels", tags=["sync"])
@@ -67,28 +64,8 @@ def get_listings(code: str, principal: Reader, db: DB, request: Request, limit: 
 def set_policy(code: str, body: PolicyIn, principal: ConfigWriter, db: DB) -> dict[str, Any]:
     """Set the channel's allocation policy, or one SKU's override on it. The affected listings are pushed."""
     policy = parse_policy(body.policy)
-
-    def action(session: Session) -> dict[str, Any]:
-        channel = channel_by_code(session, code, principal=principal)
-        value = policy_to_dict(policy)
-        if body.sku:
-            sku = sku_by_code(session, body.sku)
-            listings = list(session.query(Listing).filter_by(channel_id=channel.id, sku_id=sku.id))
-            before = listings[0].policy if listings else None
-            for lst in listings:
-                lst.policy = value
-            session.flush()
-            dirty.mark_listings(session, (Listing.channel_id == channel.id) & (Listing.sku_id == sku.id))
-        else:
-            state = channel_state(session, channel.id)
-            before, state.policy = state.policy, value
-            session.flush()
-            dirty.mark_listings(session, Listing.channel_id == channel.id)
-        audit.record(session, actor=principal.name, action="channel.policy", entity=f"channel:{code}",
-                     sku_id=sku.id if body.sku else None, before={"policy": before}, after={"policy": value},
-                     reason=body.reason)
-        return {"channel": code, "sku": body.sku, "policy": value}
-    return run(db, action)
+    return run(db, lambda session: policies.set_policy(session, code, policy, principal, sku_code=body.sku,
+                                                       reason=body.reason))
 
 
 @router.get("/{code}/health")

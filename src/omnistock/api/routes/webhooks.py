@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -21,6 +22,9 @@ from omnistock.sync.adapters import adapter_for, has_adapter
 
 router = APIRouter(tags=["webhooks"])
 security = logging.getLogger("omnistock.security")
+# Called with (db, channel code, client address) for every delivery whose signature does not verify
+# (omnistock.watch counts them into an alert).
+signature_rejected: list[Callable[[Database, str, str], None]] = []
 
 
 @router.post("/webhooks/{channel_code}", response_model=None)
@@ -42,8 +46,10 @@ def _handle(db: Database, settings: Settings, channel_code: str, headers: dict[s
     try:
         events = adapter.parse_webhook(headers, body)
     except SignatureInvalid as exc:
-        # Nothing is recorded but this line: an unsigned body is not evidence of anything.
+        # Only this line and a count are recorded: an unsigned body is not evidence of anything.
         security.warning("webhook signature rejected: channel=%s from=%s: %s", channel_code, client, exc.message)
+        for hook in signature_rejected:
+            hook(db, channel_code, client)
         return problem(401, "Invalid signature", "the delivery's signature does not verify")
 
     def apply(session: Session) -> None:
