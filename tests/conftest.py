@@ -36,7 +36,13 @@ class Backend:
         names = [t.name for t in reversed(metadata.sorted_tables)]
         with self.db.engine.begin() as conn:
             if self.name == "postgres":
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+                # DELETE, not TRUNCATE: TRUNCATE makes new files and syncs each of them to disk, seconds per
+                # test with some sixty tables; the tables here are small, so DELETE is fast.
+                conn.execute(text("; ".join(f'DELETE FROM "{n}"' for n in names)))
+                conn.execute(text(
+                    "DO $$ DECLARE s record; BEGIN FOR s IN SELECT schemaname, sequencename FROM pg_sequences "
+                    "WHERE schemaname = current_schema() LOOP EXECUTE format('ALTER SEQUENCE %I.%I RESTART', "
+                    "s.schemaname, s.sequencename); END LOOP; END $$"))
             else:
                 for n in names:
                     conn.execute(text(f'DELETE FROM "{n}"'))
