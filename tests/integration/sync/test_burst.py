@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from conftest import SYSTEM, Backend
 from omnistock.services import orders
@@ -22,6 +23,7 @@ PLATFORMS = ["taobao", "jd", "pinduoduo", "douyin"]
 CLIENTS = 4
 
 
+@pytest.mark.timeout(900)  # 10,000 real orders: minutes on a busy machine
 def test_ten_thousand_orders_cause_a_few_dozen_calls_per_platform(api: httpx.Client, clean: Backend, sim,  # type: ignore[no-untyped-def]
                                                                   server: LiveServer, worker: Worker) -> None:
     seed(api, stock=ORDERS * 2)
