@@ -33,6 +33,12 @@ LEASE = timedelta(seconds=5)
 # assumes the same (`partition.APPLY_WINDOW`, counted from its lease's end); kept apart so a wrong engine fails.
 PLATFORM_APPLY = timedelta(seconds=60)
 ORDER_IDS = itertools.count(900001)  # platform order ids, unique across engines sharing channels
+# The engine whose clock stamps orders (see `stamp_orders_on_engine_clock`); the latest one opened.
+CLOCK: list[Engine] = []
+
+
+def engine_time() -> datetime:
+    return CLOCK[-1].now if CLOCK else utcnow()
 
 
 def open_channels(backend: Backend, api: httpx.Client, sim: object, platforms: Sequence[str],
@@ -101,6 +107,9 @@ class Engine:
     sales: list[Sale] = field(default_factory=list)
     webhooks: list[tuple[Sale, OrderEventKind]] = field(default_factory=list)
     wire: list[Request] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        CLOCK[:] = [self]
 
     # --- set-up -----------------------------------------------------------------------------------------------
 
@@ -277,7 +286,7 @@ class Engine:
             sku_id = s.scalar(select(Listing.sku_id).where(Listing.id == shelf.listing_id))
             books = exposure_store.lock(s, [sku_id] if sku_id else [], skip_locked=False)
             assert books, "no exposure book"
-            return next(iter(books.values())).book.exposure(str(shelf.listing_id))
+            return next(iter(books.values())).book.exposure(exposure_store.key_of(shelf.listing_id))
 
     def has_book(self) -> bool:
         with self.backend.db.reading() as s:

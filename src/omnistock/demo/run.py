@@ -9,20 +9,20 @@ import time
 from pathlib import Path
 
 import uvicorn
-from sqlalchemy import select
 from rich.console import Console
 from rich.live import Live
+from sqlalchemy import select
 
 from omnistock.api.app import create_app
 from omnistock.channels.simulator import SimRegistry, Simulator
 from omnistock.demo.seed import DEMO, prepare
+from omnistock.demo.shops import DemoShop, connect_all
+from omnistock.demo.view import propagation_ms, render
 from omnistock.domain.stock import MoveKind
 from omnistock.services import ledger
 from omnistock.services.availability import available_by_sku
 from omnistock.store.db import Database
 from omnistock.store.tables import Sku
-from omnistock.demo.shops import DemoShop, connect_all
-from omnistock.demo.view import propagation_ms, render
 from omnistock.sync.health import percentile
 from omnistock.sync.worker import Worker, WorkerOptions
 

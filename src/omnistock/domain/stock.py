@@ -90,6 +90,57 @@ def plan_reservation(wanted: int, levels: Sequence[LevelView]) -> list[tuple[int
     return plan if remaining == 0 else None
 
 
+@dataclass(frozen=True)
+class Take:
+    """Units of one stocked SKU reserved at one location for one order line."""
+
+    line: int  # the line's position in the order
+    sku_id: int
+    location_id: int
+    qty: int
+
+
+@dataclass(frozen=True)
+class OrderPlan:
+    """Where every unit of an order comes from, or what it lacks: `takes` when it can be reserved in full,
+    else `short` as (sku_id, wanted, reservable), in sku_id order, and no takes at all (never a part)."""
+
+    takes: tuple[Take, ...] = ()
+    short: tuple[tuple[int, int, int], ...] = ()
+
+    @property
+    def reserved(self) -> bool:
+        return not self.short
+
+
+def plan_order(lines: Sequence[Mapping[int, int]], levels: Mapping[int, Sequence[LevelView]]) -> OrderPlan:
+    """Reserve an order all or nothing: `lines` are the units per stocked SKU each line needs (`expand_line`),
+    `levels` the levels the order may take from, per SKU. Lines are served in order, each from the locations
+    with the most free units first (`plan_reservation`), the levels counting what earlier lines took."""
+    needs: dict[int, int] = {}
+    for units in lines:
+        for sid, q in units.items():
+            needs[sid] = needs.get(sid, 0) + q
+    short = []
+    for sid, wanted in sorted(needs.items()):
+        free = sum(v.free for v in levels.get(sid, ()))
+        if free < wanted:
+            short.append((sid, wanted, free))
+    if short:
+        return OrderPlan(short=tuple(short))
+    views = {sid: list(levels.get(sid, ())) for sid in needs}
+    takes = []
+    for n, units in enumerate(lines):
+        for sid, q in sorted(units.items()):
+            plan = plan_reservation(q, views[sid])
+            assert plan is not None  # the totals were checked above
+            taken = dict(plan)
+            takes += [Take(n, sid, lid, take) for lid, take in plan]
+            views[sid] = [LevelView(v.location_id, v.on_hand, v.reserved + taken.get(v.location_id, 0), v.sellable)
+                          for v in views[sid]]
+    return OrderPlan(takes=tuple(takes))
+
+
 def expand_line(sku_id: int, qty: int, components: Mapping[int, int]) -> dict[int, int]:
     """Units per stocked SKU that one order line needs: a bundle needs its components × qty."""
     if components:

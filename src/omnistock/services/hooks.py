@@ -13,6 +13,10 @@ OrderHook = Callable[[Session, Order], None]
 
 # Called after an order became `held` (insufficient stock at intake, or a shortfall found later).
 order_held: list[OrderHook] = []
+# Called once when an order is taken in, with the name of who took it in (`channel:<code>` for the order
+# intake of the order's channel), after its reservation or hold is written and before its "reserved" or "held"
+# change is announced.
+order_created: list[Callable[[Session, Order, str], None]] = []
 # Called after any order status change (created, reserved, held, released, shipped, cancelled, returned).
 order_changed: list[Callable[[Session, Order, str], None]] = []
 # Called for each move `ledger.post_move` writes (receipts, adjustments, counts, returns, both legs of a
@@ -26,6 +30,11 @@ move_batches: dict[Callable[[Session, Move], None], Callable[[Session, Sequence[
 def emit_held(session: Session, order: Order) -> None:
     for hook in order_held:
         hook(session, order)
+
+
+def emit_created(session: Session, order: Order, actor: str) -> None:
+    for hook in order_created:
+        hook(session, order, actor)
 
 
 def emit_changed(session: Session, order: Order, event: str) -> None:

@@ -6,16 +6,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from omnistock.domain.access import Principal
-from omnistock.domain.stock import LevelView, expand_line, plan_reservation
-from omnistock.errors import Conflict, Forbidden, Invalid, NotFound, Shortfall
+from omnistock.domain.stock import LevelView, OrderPlan, expand_line, plan_order
+from omnistock.errors import Conflict, Forbidden, Invalid, NotFound
 from omnistock.services import hooks
 from omnistock.services.lookup import channel_by_code, sku_by_code
+from omnistock.store import order_rows
+from omnistock.store.attach import attached
 from omnistock.store.levels import lock_levels, lock_sellable_levels
 from omnistock.store.paging import Page, page_query
 from omnistock.store.tables import (
@@ -63,38 +67,95 @@ def find_order(session: Session, channel_id: int, external_id: str) -> Order | N
 
 
 def create_order(session: Session, spec: OrderSpec, principal: Principal) -> tuple[Order, bool]:
-    """Take an order in. Returns (order, created). The same channel + external id returns the first order."""
-    # One round trip for the channel and a possible earlier delivery of the same order.
-    row = session.execute(select(Channel, Order).outerjoin(
-        Order, (Order.channel_id == Channel.id) & (Order.external_id == spec.external_id))
-        .where(Channel.code == spec.channel)).first()
-    if row is None or not principal.sees_channel(spec.channel):
+    """Take an order in. Returns (order, created). The same channel + external id returns the first order.
+
+    The hot path of every sale, written with a few Core statements (`omnistock.store.order_rows`): the order
+    and its lines go in first, as reserved, before any stock row is locked; then the levels are locked, the
+    reservations and events written and the levels raised, so that the hot SKU's row stays locked for as few
+    statements as possible. An order that cannot be reserved in full is turned to held instead."""
+    channel, existing = order_rows.channel_and_order(session, spec.channel, spec.external_id)
+    if channel is None or not principal.sees_channel(spec.channel):
         channel_by_code(session, spec.channel, principal=principal)  # raises the right error
-    assert row is not None
-    channel, existing = row
+    assert channel is not None
     if existing is not None:
-        return existing, False
+        found = session.get(Order, existing)
+        assert found is not None
+        return found, False
     if not spec.external_id.strip():
         raise Invalid("external_id cannot be empty", field="external_id")
     if not spec.lines and not spec.hold_reason:
         raise Invalid("an order needs at least one line", field="lines")
-    now = utcnow()
-    order = Order(channel_id=channel.id, external_id=spec.external_id, status="held", currency=spec.currency,
-                  customer_name=spec.customer.name, customer_phone=spec.customer.phone,
-                  customer_email=spec.customer.email, created_at=now, updated_at=now)
     for i, ls in enumerate(spec.lines):
         if isinstance(ls.qty, bool) or not isinstance(ls.qty, int) or ls.qty <= 0:
             raise Invalid("qty must be a whole number greater than 0", field=f"lines[{i}].qty")
-        sku = sku_by_code(session, ls.sku, field=f"lines[{i}].sku")
-        order.lines.append(OrderLine(sku_id=sku.id, qty=ls.qty, unit_price=ls.unit_price, sku=sku))
-    session.add(order)
-    session.flush()  # the unique (channel, external id) index decides a race here
-    _event(session, order, "created", principal.name, {"lines": len(order.lines)})
-    if spec.hold_reason:
-        hold(session, order, spec.hold_reason, principal.name)
-    else:
-        _reserve(session, order, principal)
+    skus = _line_skus(session, spec.lines)
+    now = utcnow()
+    held = spec.hold_reason
+    values = {"channel_id": channel.id, "external_id": spec.external_id, "status": "held" if held else "reserved",
+              "hold_reason": held, "currency": spec.currency, "customer_name": spec.customer.name,
+              "customer_phone": spec.customer.phone, "customer_email": spec.customer.email, "created_at": now,
+              "updated_at": now}
+    order_id = order_rows.insert_order(session, values)
+    lines = [{"order_id": order_id, "sku_id": sku.id, "qty": ls.qty, "reserved": 0 if held else ls.qty,
+              "shipped": 0, "returned": 0, "unit_price": ls.unit_price} for ls, sku in zip(spec.lines, skus)]
+    for line, line_id in zip(lines, order_rows.insert_lines(session, lines)):
+        line["id"] = line_id
+    events = [{"order_id": order_id, "kind": "created", "actor": principal.name, "detail": {"lines": len(lines)},
+               "at": now}]
+    if not held:
+        held = _reserve_new(session, principal, lines, skus, now)
+        if held:
+            values.update(status="held", hold_reason=held)
+            for line in lines:
+                line["reserved"] = 0
+    events.append({"order_id": order_id, "kind": "held" if held else "reserved", "actor": principal.name,
+                   "detail": {"reason": held} if held else {}, "at": now})
+    order_rows.insert_events(session, events)
+    order = attached(session, Order, {"id": order_id, **values}, committed={"channel": channel, "lines": [
+        attached(session, OrderLine, line, committed={"sku": sku}) for line, sku in zip(lines, skus)]})
+    hooks.emit_changed(session, order, "created")
+    hooks.emit_created(session, order, principal.name)
+    hooks.emit_changed(session, order, "held" if held else "reserved")
+    if held:
+        hooks.emit_held(session, order)
     return order, True
+
+
+def _line_skus(session: Session, lines: Sequence[LineSpec]) -> list[Sku]:
+    """The SKU of each line, by its code or (asked only for codes no SKU has) one of its aliases."""
+    found = order_rows.skus_by_code(session, (ls.sku for ls in lines))
+    return [found.get(ls.sku) or sku_by_code(session, ls.sku, field=f"lines[{i}].sku") for i, ls in enumerate(lines)]
+
+
+def _reserve_new(session: Session, principal: Principal, lines: Sequence[dict[str, Any]], skus: Sequence[Sku],
+                 now: datetime) -> str | None:
+    """Reserve a new order's lines in full; None, or the hold reason when it cannot be and nothing is taken."""
+    units = [expand_line(sku.id, line["qty"], {c.component_id: c.qty for c in sku.components})
+             for line, sku in zip(lines, skus)]
+    views: dict[int, list[LevelView]] = defaultdict(list)
+    for lv in order_rows.lock_sellable(session, {sid for u in units for sid in u}):
+        if principal.sees_location(lv.location_code):
+            views[lv.sku_id].append(LevelView(lv.location_id, lv.on_hand, lv.reserved, True))
+    plan = plan_order(units, views)
+    if not plan.reserved:
+        reason = _shortfall_reason(session, plan)
+        order_rows.hold_new_order(session, lines[0]["order_id"], reason, now)
+        return reason
+    taken: dict[tuple[int, int], int] = defaultdict(int)
+    for take in plan.takes:
+        taken[(take.sku_id, take.location_id)] += take.qty
+    order_rows.insert_reservations(session, [
+        {"order_id": lines[0]["order_id"], "line_id": lines[t.line]["id"], "sku_id": t.sku_id,
+         "location_id": t.location_id, "qty": t.qty, "status": "active", "created_at": now} for t in plan.takes])
+    order_rows.add_reserved(session, taken)
+    return None
+
+
+def _shortfall_reason(session: Session, plan: OrderPlan) -> str:
+    codes = {sid: code for sid, code in session.execute(
+        select(Sku.id, Sku.code).where(Sku.id.in_([s for s, _, _ in plan.short])))}
+    return "insufficient_stock: " + ", ".join(
+        f"{codes[sid]} wanted {wanted}, reservable {free}" for sid, wanted, free in plan.short)
 
 
 def hold(session: Session, order: Order, reason: str, actor: str) -> None:
@@ -104,41 +165,26 @@ def hold(session: Session, order: Order, reason: str, actor: str) -> None:
 
 
 def _reserve(session: Session, order: Order, principal: Principal) -> None:
-    """Reserve every line in full, or nothing and hold the order with the shortfall as its reason."""
-    needs: dict[int, int] = defaultdict(int)
-    per_line: list[tuple[OrderLine, dict[int, int]]] = []
-    for line in order.lines:
-        units = expand_line(line.sku_id, line.qty, {c.component_id: c.qty for c in line.sku.components})
-        per_line.append((line, units))
-        for sid, q in units.items():
-            needs[sid] += q
-    rows = lock_sellable_levels(session, needs)
+    """Reserve a held order's lines in full (a release), or nothing and hold it again with the shortfall."""
+    units = [expand_line(line.sku_id, line.qty, {c.component_id: c.qty for c in line.sku.components})
+             for line in order.lines]
     views: dict[int, list[LevelView]] = defaultdict(list)
     level_of: dict[tuple[int, int], Level] = {}
-    for lv, loc in rows:
+    for lv, loc in lock_sellable_levels(session, {sid for u in units for sid in u}):
         if principal.sees_location(loc.code):
             views[lv.sku_id].append(LevelView(loc.id, lv.on_hand, lv.reserved, True))
             level_of[(lv.sku_id, loc.id)] = lv
-    short = []
-    for sid, wanted in sorted(needs.items()):
-        if plan_reservation(wanted, views[sid]) is None:
-            free = sum(v.free for v in views[sid])
-            short.append(Shortfall(session.get(Sku, sid).code, wanted, free))  # type: ignore[union-attr]
-    now = utcnow()
-    if short:
-        hold(session, order, "insufficient_stock: " + ", ".join(
-            f"{s.sku} wanted {s.wanted}, reservable {s.reservable}" for s in short), principal.name)
+    plan = plan_order(units, views)
+    if not plan.reserved:
+        hold(session, order, _shortfall_reason(session, plan), principal.name)
         return
-    for line, units in per_line:
-        for sid, q in sorted(units.items()):
-            plan = plan_reservation(q, views[sid])
-            assert plan is not None  # the totals were checked above
-            for lid, take in plan:
-                level_of[(sid, lid)].reserved += take
-                session.add(Reservation(order_id=order.id, line_id=line.id, sku_id=sid, location_id=lid,
-                                        qty=take, created_at=now))
-            views[sid] = [LevelView(v.location_id, v.on_hand, v.reserved + dict(plan).get(v.location_id, 0))
-                          for v in views[sid]]
+    now = utcnow()
+    for take in plan.takes:
+        line = order.lines[take.line]
+        level_of[(take.sku_id, take.location_id)].reserved += take.qty
+        session.add(Reservation(order_id=order.id, line_id=line.id, sku_id=take.sku_id,
+                                location_id=take.location_id, qty=take.qty, created_at=now))
+    for line in order.lines:
         line.reserved = line.qty
     order.status = "reserved"
     order.hold_reason = None

@@ -13,6 +13,13 @@ from sqlalchemy.orm import Session
 from omnistock.store.tables import Level, Location
 
 Key = tuple[int, int]
+# SKUs whose levels a transaction changed with Core statements (the ORM's changes are seen in its flushes):
+# the sync engine marks their listings before the transaction commits (`omnistock.sync.dirty`).
+CHANGED_SKUS = "omnistock_changed_skus"
+
+
+def note_changed(session: Session, sku_ids: Iterable[int]) -> None:
+    session.info.setdefault(CHANGED_SKUS, set()).update(sku_ids)
 
 
 def ensure_levels(session: Session, keys: Iterable[Key]) -> None:

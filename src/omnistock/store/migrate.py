@@ -5,6 +5,7 @@ Each feature (care, money, onboarding, ...) keeps its own branch of revisions st
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from alembic import command
@@ -32,7 +33,31 @@ def upgrade(engine: Engine) -> None:
 
 
 def pending(engine: Engine) -> bool:
-    """True when the database is behind the newest migration."""
-    heads = set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
+    """True when the database is behind the newest migration: some head is not yet applied. The version table
+    alone does not say so: Alembic drops a branch's head from it once a revision that `depends_on` it is
+    applied (0007_watch depends on 0002_sync), so applied means reachable from the recorded heads through
+    down revisions and dependencies."""
+    script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
     with engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads()) != heads
+        current = MigrationContext.configure(conn).get_current_heads()
+    return not set(script.get_heads()) <= applied(script, current)
+
+
+def applied(script: ScriptDirectory, current: Iterable[str]) -> set[str]:
+    """Every revision implied by the recorded heads (each head, its ancestors and what they depend on)."""
+    seen: set[str] = set()
+    todo = list(current)
+    while todo:
+        rev = todo.pop()
+        if rev in seen:
+            continue
+        seen.add(rev)
+        found = script.get_revision(rev)
+        if found is None:
+            continue
+        for link in (found.down_revision, found.dependencies):
+            if isinstance(link, str):
+                todo.append(link)
+            elif link:
+                todo.extend(link)
+    return seen

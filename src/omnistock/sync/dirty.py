@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import event, func, inspect, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from omnistock.store.levels import CHANGED_SKUS
 from omnistock.store.tables import BundleComponent, Level, Sku
 from omnistock.store.types import utcnow
 from omnistock.sync.tables import Listing
 from omnistock.sync.wakeup import WAKEUP
 
 CHANNEL = "omnistock_sync"
-_KEY = "omnistock_dirty_skus"
+_KEY = CHANGED_SKUS  # SKUs changed in this transaction: by Core statements (noted) or ORM flushes (collected)
 _WOKE = "omnistock_woke"
 
 

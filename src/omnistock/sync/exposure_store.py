@@ -17,6 +17,15 @@ from omnistock.domain.exposure import ExposureBook
 from omnistock.sync.exposure_tables import ExposureBookRow, ExposurePoll
 
 
+def key_of(listing_id: int) -> str:
+    """A listing's key in its book: its id, zero-padded so that the planner's order (by key) is the id order."""
+    return f"{listing_id:012d}"
+
+
+def listing_of(key: str) -> int:
+    return int(key)
+
+
 def seconds(moment: datetime) -> float:
     """The book's clock: Unix seconds, which survive restarts and are the same in every worker process."""
     return moment.timestamp()
@@ -38,7 +47,8 @@ class OpenBook:
     incarnation: str
     book: ExposureBook
     pending: dict[int, Pending] = field(default_factory=dict)
-    alerted: dict[str, int] = field(default_factory=dict)
+    alerted: dict[str, int] = field(default_factory=dict)  # overrun units already alerted, per book key
+    restocked: dict[str, int] = field(default_factory=dict)  # units of cancelled orders put back, per book key
     row: ExposureBookRow | None = None
 
     def expire(self, now: float) -> None:
@@ -57,15 +67,17 @@ class OpenBook:
         self.row.book = self.book.snapshot()
         self.row.pending = {str(pid): {"listing": p.listing_id, "dead_at": p.dead_at, "adopted": p.adopted}
                             for pid, p in self.pending.items()}
-        self.row.alerted = dict(self.alerted)
+        self.row.alerted = {"alerted": dict(self.alerted), "restocked": dict(self.restocked)}
         self.row.updated_at = now
 
 
 def _opened(row: ExposureBookRow) -> OpenBook:
     pending = {int(pid): Pending(int(p["listing"]), float(p["dead_at"]), bool(p.get("adopted", False)))
                for pid, p in (row.pending or {}).items()}
+    notes = row.alerted or {}
     return OpenBook(row.sku_id, row.incarnation, ExposureBook.restore(row.book), pending,
-                    {str(k): int(v) for k, v in (row.alerted or {}).items()}, row)
+                    {str(k): int(v) for k, v in notes.get("alerted", {}).items()},
+                    {str(k): int(v) for k, v in notes.get("restocked", {}).items()}, row)
 
 
 def with_books(session: Session, sku_ids: Iterable[int]) -> set[int]:

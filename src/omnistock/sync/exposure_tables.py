@@ -14,7 +14,7 @@ from omnistock.store.types import utcnow
 
 class ExposureBookRow(Base):
     """The exposure book of one SKU while it is partitioned (`omnistock.domain.exposure`), locked FOR UPDATE
-    by every transaction that reports an event to it. Keys of the book are listing ids as strings."""
+    by every transaction that reports an event to it. Keys of the book are listing ids (`exposure_store.key_of`)."""
 
     __tablename__ = "exposure_books"
     sku_id: Mapped[int] = mapped_column(Id, ForeignKey("skus.id"), primary_key=True)
@@ -24,7 +24,8 @@ class ExposureBookRow(Base):
     book: Mapped[dict[str, Any]] = mapped_column()  # ExposureBook.snapshot()
     # Pushes that may still land: push id -> {"listing": id, "dead_at": epoch seconds, "adopted": bool}.
     pending: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # Units sold beyond the bound that were already alerted, per listing id.
+    # {"alerted": units sold beyond the bound already alerted, "restocked": units of cancelled orders put back},
+    # each per book key: a sale of a cancelled order's units told before the cancellation is no overrun.
     alerted: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

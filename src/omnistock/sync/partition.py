@@ -45,7 +45,7 @@ from omnistock.channels.registry import PASSIVE_KINDS
 from omnistock.domain.exposure import DEFAULT_QUIET_AFTER, ExposureBook, ListingTraits, PushKind, plan_pushes
 from omnistock.store.tables import BundleComponent, Channel, Sku
 from omnistock.sync import dirty, exposure_store
-from omnistock.sync.exposure_store import OpenBook, Pending, seconds
+from omnistock.sync.exposure_store import OpenBook, Pending, key_of, listing_of, seconds
 from omnistock.sync.tables import ChannelSync, Listing, PlatformCall
 from omnistock.sync.targets import SkuAllocation
 
@@ -158,7 +158,7 @@ def _seat_new_listings(session: Session, opened: OpenBook, seats: Mapping[int, L
                        lease: timedelta) -> None:
     """Enter listings the book does not keep yet, conservatively (module doc)."""
     book, at = opened.book, seconds(now)
-    new = [lst for lid, lst in sorted(seats.items()) if str(lid) not in book.channels]
+    new = [lst for lid, lst in sorted(seats.items()) if key_of(lid) not in book.channels]
     if not new:
         return
     failed = session.execute(
@@ -166,7 +166,7 @@ def _seat_new_listings(session: Session, opened: OpenBook, seats: Mapping[int, L
         .where(PlatformCall.sku_id == opened.sku_id, PlatformCall.op == "set_stock", PlatformCall.ok.is_(False),
                PlatformCall.at >= now - lease - APPLY_WINDOW, PlatformCall.value.is_not(None))).all()
     for lst in new:
-        key, pack = str(lst.id), lst.pack_size
+        key, pack = key_of(lst.id), lst.pack_size
         shown = book.available if lst.last_pushed_value is None else lst.last_pushed_value * pack
         book.add_channel(key, max(shown, 0), exact=False)
         if lst.claimed_until is not None and lst.pushing_value is not None:
@@ -184,17 +184,18 @@ def _plan(session: Session, opened: OpenBook, claimed: Sequence[Listing], plan: 
     opened.expire(at)
     _seat_new_listings(session, opened, seats, now, lease)
     book.stock_changed(plan.available - book.available)
-    packs = {key: seats[int(key)].pack_size if int(key) in seats else 1 for key in book.channels}
-    goals = {key: plan.listing_units.get(int(key), 0) if int(key) in seats else 0 for key in book.channels}
+    listing = {key: listing_of(key) for key in book.channels}
+    packs = {key: seats[lid].pack_size if lid in seats else 1 for key, lid in listing.items()}
+    goals = {key: plan.listing_units.get(lid, 0) if lid in seats else 0 for key, lid in listing.items()}
     traits = {key: ListingTraits(pack_size=pack) for key, pack in packs.items()}
-    planned = plan_pushes(book, goals, traits, now=at, quiet_after=QUIET_AFTER, guarded=False)
-    mine = {str(lst.id): lst for lst in claimed}
+    planned = plan_pushes(book, goals, traits, now=at, quiet_after=QUIET_AFTER, guarded=True)
+    mine = {key_of(lst.id): lst for lst in claimed}
     elsewhere = []
     dead_at = seconds(now + lease + APPLY_WINDOW)
     for push in planned:
         lst = mine.get(push.channel)
         if lst is None:
-            elsewhere.append(int(push.channel))
+            elsewhere.append(listing[push.channel])
             continue
         push_id = book.push_sent(push.channel, push.kind, push.amount, at=at)
         opened.pending[push_id] = Pending(lst.id, dead_at)

@@ -166,7 +166,9 @@ def _shop(api: httpx.Client, sim: Simulator) -> None:
                                   "lines": [{"sku": "TEA-003", "qty": 1}]})
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: the sync Playwright API keeps an asyncio loop running in the main thread while it
+# is open, and later tests that call asyncio.run() would find it there.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     _need_browser()
     with sync_playwright() as playwright:

@@ -7,13 +7,15 @@ import time
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from conftest import Backend
 from omnistock.channels.simulator import SimListing, Simulator
 from omnistock.domain.access import Principal, Role
 from omnistock.store.types import utcnow
+from omnistock.sync.tables import Listing
 from omnistock.sync.worker import Worker
+from omnistock.watch import overrun
 from omnistock.watch import reconcile as reconcile_service
 from omnistock.watch.tables import WatchChannel
 from support.core_api import seed
@@ -167,3 +169,22 @@ def test_a_run_whose_process_died_frees_its_channel_when_its_lease_runs_out(api:
     assert reconcile(api, jd.code)["status"] == "done"
     old = api.get(f"/api/v1/reconciliations/{dead}").json()
     assert old["status"] == "failed" and old["error"].startswith("abandoned")
+
+
+def test_a_sale_beyond_what_the_platform_was_shown_is_a_drift_alert_at_once(api: httpx.Client, sim: Simulator,
+                                                                           server: LiveServer,
+                                                                           clean: Backend) -> None:
+    seed(api, stock=3)
+    jd = connect(api, sim, "jd")
+    item = list_item(api, jd, "A", 1, shown=0)
+    with clean.db.transaction() as session:  # what the sync engine's exposure books call when they see it
+        listing = session.scalar(select(Listing).where(Listing.external_id == item))
+        assert listing is not None
+        overrun.on_overrun(session, listing.sku_id, listing.id, 2)
+    [alert] = alerts_of(api, "drift")
+    assert alert["sku"] == "A" and alert["channel"] == jd.code and "sold 2 unit(s) beyond" in alert["message"]
+    jd.shop.set_quantity(item, 0)
+    with clean.db.transaction() as session:
+        session.execute(update(Listing).values(dirty=False, last_pushed_value=0))
+    assert reconcile(api, jd.code)["differences"] == []
+    assert alerts_of(api, "drift") == []  # the platform is right again: the next run resolves it
