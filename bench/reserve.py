@@ -63,6 +63,7 @@ from omnistock.domain.stock import MoveKind
 from omnistock.services import catalogue, channels, ledger, orders
 from omnistock.store import migrate
 from omnistock.store.db import Database
+from omnistock.sync import listings as sync_listings
 
 HEADING = "## Reservations (bench/reserve.py)"
 PRINCIPAL = Principal(name="bench", role=Role.OPERATOR)
@@ -70,6 +71,8 @@ CHANNEL = "bench"
 LOCATION = "WH"
 HOT = "HOT"
 STOCK = 1_000_000_000  # enough that no order is ever held: we measure reservations, not holds
+LISTINGS = 5  # platform listings per listed SKU (one per shop of a merchant on five platforms)
+LISTED_PREFIX = "L-"
 SECRET = "bench-only-secret"
 RAW_UPDATE = "UPDATE raw_stock SET available = available - 1 WHERE sku = {p} AND available >= 1"
 RAW_UPDATE_N = "UPDATE raw_stock SET available = available - {p} WHERE sku = {p} AND available >= {p}"
@@ -98,6 +101,11 @@ class Scenario:
     def label(self) -> str:
         return "hot (1)" if self.name == "hot" else f"spread ({len(self.codes)})"
 
+    def listed(self) -> Scenario:
+        """The same SKUs' twins that are each mapped to LISTINGS platform listings: every order on them also
+        marks their listings for a push, in its own transaction (the sync engine's cost on the order path)."""
+        return Scenario(self.name, tuple(f"{LISTED_PREFIX}{code}" for code in self.codes))
+
     def picker(self, seed: str) -> Callable[[], str]:
         if len(self.codes) == 1:
             code = self.codes[0]
@@ -113,10 +121,16 @@ class Cell:
     clients: int
     service: CellRun
     raw: CellRun
+    listed: CellRun  # the same orders on SKUs with LISTINGS listings each, marked in the order's transaction
 
     @property
     def ratio(self) -> float:
         return self.service.rate / self.raw.rate if self.raw.rate else 0.0
+
+    @property
+    def marking_cost(self) -> float:
+        """How much slower an order is when it also marks its SKU's listings (0.05: 5% fewer orders/s)."""
+        return 1 - self.listed.rate / self.service.rate if self.service.rate else 0.0
 
 
 @dataclass(frozen=True)
@@ -325,12 +339,14 @@ def raw_client(target: Target, pick: Callable[[], str], tag: str, batch: int = 1
 
 
 def seed(target: Target, spread: Scenario) -> None:
-    """The catalogue both paths work on: one location, one manual channel, the hot SKU and the spread SKUs,
-    each with plenty of stock, through the service layer; and the raw tables with the same stock."""
+    """The catalogue every path works on: one location, one manual channel, the hot SKU and the spread SKUs,
+    each with plenty of stock, and their listed twins, each mapped to LISTINGS listings, through the service
+    layer; and the raw tables with the same stock."""
     db = Database(Settings(database_url=target.url, secret_key=SECRET))
     try:
         migrate.upgrade(db.engine)
-        codes = (HOT, *spread.codes)
+        plain = (HOT, *spread.codes)
+        codes = (*plain, *(f"{LISTED_PREFIX}{code}" for code in plain))
         with db.transaction() as s:
             catalogue.create_location(s, code=LOCATION, name="Bench warehouse", kind="warehouse", sellable=True,
                                       actor=PRINCIPAL.name)
@@ -342,9 +358,13 @@ def seed(target: Target, spread: Scenario) -> None:
             for code in codes:
                 ledger.post_move(s, ledger.MoveSpec(sku=code, location=LOCATION, kind=MoveKind.RECEIPT, qty=STOCK),
                                  PRINCIPAL)
+            for code in codes[len(plain):]:
+                for n in range(LISTINGS):
+                    sync_listings.create_listing(s, CHANNEL, sync_listings.ListingSpec(code, f"{code}/{n}"),
+                                                 PRINCIPAL)
     finally:
         db.dispose()
-    _seed_raw(target, codes)
+    _seed_raw(target, plain)
 
 
 def _seed_raw(target: Target, codes: tuple[str, ...]) -> None:
@@ -404,9 +424,10 @@ def measure(target: Target, scenarios: list[Scenario], args: argparse.Namespace,
     for scenario in scenarios:
         for n in args.clients:
             runs = _alternating(target, scenario, plan.tag(), n, args)
-            cells.append(Cell(target.name, scenario, n, runs["omnistock"], runs["raw"]))
+            cells.append(Cell(target.name, scenario, n, runs["omnistock"], runs["raw"], runs[LISTED_MODE]))
             say(f"{target.name:10} {scenario.label:14} {n:>3} clients: omnistock {runs['omnistock'].rate:8.0f}/s"
-                f"  raw {runs['raw'].rate:8.0f}/s  ratio {cells[-1].ratio:.2f}")
+                f"  raw {runs['raw'].rate:8.0f}/s  ratio {cells[-1].ratio:.2f}"
+                f"  with {LISTINGS} listings {runs[LISTED_MODE].rate:8.0f}/s")
             if args.batch > 1:
                 batches.append(BatchCell(target.name, scenario, n, args.batch, runs["omnistock batched"],
                                          runs["raw batched"], runs["raw"].rate))
@@ -415,12 +436,17 @@ def measure(target: Target, scenarios: list[Scenario], args: argparse.Namespace,
     return cells, batches
 
 
+LISTED_MODE = "omnistock, listed"
+
+
 def _alternating(target: Target, scenario: Scenario, tag: str, clients: int,
                  args: argparse.Namespace) -> dict[str, CellRun]:
     """Every path of one cell, measured in `args.rounds` alternating windows in the same client processes,
     so that load from outside the benchmark falls on all of them alike."""
     modes: dict[str, Mode] = {"omnistock": (service_clients(target, scenario, tag), args.warmup),
-                              "raw": (raw_clients(target, scenario, tag), args.warmup)}
+                              "raw": (raw_clients(target, scenario, tag), args.warmup),
+                              LISTED_MODE: (service_clients(target, scenario.listed(), tag, role="l"),
+                                            args.warmup)}
     if args.batch > 1:
         warm = max(1, args.warmup // args.batch)
         modes["omnistock batched"] = (service_clients(target, scenario, tag, batch=args.batch), warm)
@@ -433,9 +459,10 @@ def _alternating(target: Target, scenario: Scenario, tag: str, clients: int,
     return {name: CellRun.combine(runs) for name, runs in windows.items()}
 
 
-def service_clients(target: Target, scenario: Scenario, tag: str, *, batch: int = 1) -> Callable[[int], Client]:
+def service_clients(target: Target, scenario: Scenario, tag: str, *, batch: int = 1,
+                    role: str | None = None) -> Callable[[int], Client]:
     """Makes client i of a cell; called in the client's own process."""
-    role = "s" if batch == 1 else "b"  # batch clients of a cell must not replay its single-order ids
+    role = role or ("s" if batch == 1 else "b")  # each path of a cell must not replay another's order ids
     return lambda i: ServiceClient(target.url, scenario.picker(f"{tag}-{i}"), f"{tag}-{role}{i}", batch=batch)
 
 
@@ -485,13 +512,14 @@ def profile(target: Target, plan: Plan, seconds: float) -> Profile:
 
 
 COLUMNS = ("database", "SKUs", "clients", "omnistock orders/s", "raw orders/s", "omnistock ÷ raw",
-           "client CPU µs/order (omnistock / raw)", "machine CPU busy (omnistock / raw)")
+           "client CPU µs/order (omnistock / raw)", "machine CPU busy (omnistock / raw)",
+           "omnistock orders/s, SKUs with 5 listings", "cost of the listing marks")
 
 
 def cell_row(c: Cell) -> tuple[str, ...]:
     return (c.database, c.scenario.label, str(c.clients), f"{c.service.rate:,.0f}", f"{c.raw.rate:,.0f}",
             f"{times(c.ratio)}", f"{c.service.cpu_per_item * 1e6:,.0f} / {c.raw.cpu_per_item * 1e6:,.0f}",
-            f"{c.service.busy:.0%} / {c.raw.busy:.0%}")
+            f"{c.service.busy:.0%} / {c.raw.busy:.0%}", f"{c.listed.rate:,.0f}", f"{c.marking_cost:.0%}")
 
 
 BATCH_COLUMNS = ("database", "SKUs", "clients", "orders per transaction", "omnistock orders/s",
@@ -558,7 +586,8 @@ GOAL = 0.5  # issue 3: on PostgreSQL at least 0.5× the raw per-transaction ceil
 
 
 def analysis(cells: list[Cell], batches: list[BatchCell], traces: list[Trace], profiles: list[Profile]) -> str:
-    parts = ["### Where the time goes", "", _round_trips(traces), "", _profiles(profiles), "",
+    parts = ["### What the sync engine costs on the order path", "", _marking(cells), "",
+             "### Where the time goes", "", _round_trips(traces), "", _profiles(profiles), "",
              _cpu_budget(cells), "", "### Distance from the goal", "", _goal(cells, profiles), ""]
     retried = [f"{c.database} {c.scenario.label} {_clients(c.clients)}: {c.service.retries}" for c in cells
                if c.service.retries]
@@ -569,6 +598,21 @@ def analysis(cells: list[Cell], batches: list[BatchCell], traces: list[Trace], p
         parts += ["### Passing 1×: group commit and batching", "", _batching(cells, batches), ""]
     parts += ["### Avoidable work per order (from the statement trace)", "", _findings(traces)]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _marking(cells: list[Cell]) -> str:
+    """Before and after the sync engine: the same orders on SKUs without listings (what the core alone does)
+    and on SKUs with LISTINGS listings each, whose marks for a push commit in the order's own transaction."""
+    costs = [c.marking_cost for c in cells]
+    if not costs:
+        return ""
+    rows = "; ".join(f"{c.database} {c.scenario.label} {_clients(c.clients)}: {c.service.rate:,.0f} → "
+                     f"{c.listed.rate:,.0f} orders/s ({c.marking_cost:+.0%})" for c in cells)
+    return (f"Every order on a listed SKU also marks its {LISTINGS} listings for a push in the same transaction (one "
+            "UPDATE, which on PostgreSQL carries the NOTIFY that wakes the workers), so that no change is ever lost "
+            f"between two commits. Orders per second without listings → with {LISTINGS} listings per SKU (the column "
+            f"*cost of the listing marks*; negative: within the noise): {rows}. The marks cost from "
+            f"{min(costs):+.0%} to {max(costs):+.0%} of the order rate.")
 
 
 def times(x: float) -> str:

@@ -62,7 +62,9 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'omnistock.db'}"
     key_dir = Path(tmp_path_factory.mktemp("key"))
-    settings = Settings(database_url=url, secret_key=f"test-secret-{key_dir.name}")
+    # Automatic backups (before every import) stay in the test run's own folder, never in the working directory.
+    settings = Settings(database_url=url, secret_key=f"test-secret-{key_dir.name}",
+                        backup_dir=str(tmp_path_factory.mktemp("backups")))
     db = Database(settings)
     migrate.upgrade(db.engine)
     yield Backend(name, settings, db)

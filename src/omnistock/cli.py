@@ -6,6 +6,8 @@ import getpass
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, TypeVar
 
 import typer
@@ -21,9 +23,10 @@ from omnistock.domain.access import Principal, Role
 from omnistock.domain.stock import MoveKind
 from omnistock.errors import OmnistockError
 from omnistock.money.cli import GROUPS as MONEY_GROUPS
+from omnistock.onboarding import units
 from omnistock.onboarding.cli import GROUPS as ONBOARDING_GROUPS
 from omnistock.onboarding.cli import add_sku_commands
-from omnistock.services import catalogue, ledger, tokens
+from omnistock.services import batches, catalogue, ledger, tokens
 from omnistock.services.lookup import sku_by_code
 from omnistock.store import migrate
 from omnistock.store.db import Database
@@ -267,50 +270,102 @@ def location_add(code: str, name: str,
 
 
 def _move(kind: MoveKind, sku: str, qty: int, location: str, reason: str | None,
-          to_location: str | None = None, reference: str | None = None) -> None:
+          to_location: str | None = None, reference: str | None = None, batch: str | None = None,
+          expiry: datetime | None = None, unit: str | None = None) -> None:
     spec = ledger.MoveSpec(sku=sku, location=location, kind=kind, qty=qty, to_location=to_location,
-                           reason=reason, reference=reference)
+                           reason=reason, reference=reference, batch=batch,
+                           expiry=expiry.date() if expiry is not None else None)
 
     def action(session: Session) -> str:
-        ledger.post_move(session, spec, operator())
+        # A quantity in another unit (--unit 箱) is converted here, at the edge: the ledger counts in the SKU's unit.
+        moved = spec if unit is None else replace(spec, qty=units.in_sku_unit(session, sku, qty, unit))
+        result = ledger.post_move(session, moved, operator())
         fig = catalogue.figures(session, sku_by_code(session, sku), operator())
-        return f"{sku}: on hand {fig.on_hand}, reserved {fig.reserved}, available {fig.available}"
+        parts = batches.move_parts(session, [result.moves[0].id])[result.moves[0].id]
+        sign = -1 if kind is MoveKind.TRANSFER else 1
+        taken = "".join(f"; batch {p.batch} {sign * p.qty:+d}" for p in parts)
+        return f"{sku}: on hand {fig.on_hand}, reserved {fig.reserved}, available {fig.available}{taken}"
     out.print(in_transaction(action))
 
 
 LocationOpt = Annotated[str, typer.Option("--location", "-l", help="Location code.")]
 ReasonOpt = Annotated[str | None, typer.Option(help="Why (kept in the audit trail).")]
+BatchOpt = Annotated[str | None, typer.Option(help="Batch (lot) number; without one, units leave first "
+                                              "expiring first out.")]
+ExpiryOpt = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="The batch's expiry date "
+                                                    "(YYYY-MM-DD); alone, it names the batch after that day.")]
+UnitOpt = Annotated[str | None, typer.Option(help="The unit the quantity is in (box, 箱...), converted to the "
+                                             "SKU's own (omnistock unit define).")]
 
 
 @stock_app.command("receive")
 def stock_receive(sku: str, qty: int, location: LocationOpt, reason: ReasonOpt = None,
-                  reference: Annotated[str | None, typer.Option(help="Delivery note, PO...")] = None) -> None:
-    """Receive units into a location."""
-    _move(MoveKind.RECEIPT, sku, qty, location, reason, reference=reference)
+                  reference: Annotated[str | None, typer.Option(help="Delivery note, PO...")] = None,
+                  batch: BatchOpt = None, expiry: ExpiryOpt = None, unit: UnitOpt = None) -> None:
+    """Receive units into a location (into a batch with --batch / --expiry)."""
+    _move(MoveKind.RECEIPT, sku, qty, location, reason, reference=reference, batch=batch, expiry=expiry,
+          unit=unit)
 
 
 @stock_app.command("adjust", context_settings={"ignore_unknown_options": True})
 def stock_adjust(sku: str, qty: Annotated[int, typer.Argument(help="Signed change, e.g. -2.")],
                  location: LocationOpt,
-                 reason: Annotated[str, typer.Option(help="Why (required for adjustments).")]) -> None:
+                 reason: Annotated[str, typer.Option(help="Why (required for adjustments).")],
+                 batch: BatchOpt = None, expiry: ExpiryOpt = None, unit: UnitOpt = None) -> None:
     """Add or remove units (damage, found stock...)."""
-    _move(MoveKind.ADJUSTMENT, sku, qty, location, reason)
+    _move(MoveKind.ADJUSTMENT, sku, qty, location, reason, batch=batch, expiry=expiry, unit=unit)
 
 
 @stock_app.command("count")
 def stock_count(sku: str, qty: Annotated[int, typer.Argument(help="The counted quantity.")],
-                location: LocationOpt, reason: ReasonOpt = None) -> None:
-    """Record a stocktake count; the difference is written as a move."""
-    _move(MoveKind.COUNT, sku, qty, location, reason)
+                location: LocationOpt, reason: ReasonOpt = None, batch: BatchOpt = None,
+                expiry: ExpiryOpt = None, unit: UnitOpt = None) -> None:
+    """Record a stocktake count (of one batch with --batch); the difference is written as a move."""
+    _move(MoveKind.COUNT, sku, qty, location, reason, batch=batch, expiry=expiry, unit=unit)
 
 
 @stock_app.command("transfer")
 def stock_transfer(sku: str, qty: int,
                    from_: Annotated[str, typer.Option("--from", help="Source location.")],
                    to: Annotated[str, typer.Option("--to", help="Destination location.")],
-                   reason: ReasonOpt = None) -> None:
-    """Move units between locations."""
-    _move(MoveKind.TRANSFER, sku, qty, from_, reason, to_location=to)
+                   reason: ReasonOpt = None, batch: BatchOpt = None, unit: UnitOpt = None) -> None:
+    """Move units between locations (their batches go with them)."""
+    _move(MoveKind.TRANSFER, sku, qty, from_, reason, to_location=to, batch=batch, unit=unit)
+
+
+@stock_app.command("batches")
+def stock_batches(sku: str) -> None:
+    """A SKU's stock per batch and location, earliest expiry first."""
+    def action(session: Session) -> list[batches.BatchFigures]:
+        return batches.figures(session, sku_by_code(session, sku))
+    found = in_transaction(action)
+    if not found:
+        out.print(f"{sku}: no stock in batches")
+        return
+    table = Table("Batch", "Expiry", "Location", "On hand", "Reserved", "State")
+    for f in found:
+        state = "expired" if f.expired else ("out of sale" if not f.sellable_location else "sellable")
+        table.add_row(f.batch, f.expiry.isoformat() if f.expiry else "-", f.location, str(f.on_hand),
+                      str(f.reserved), state)
+    out.print(table)
+
+
+@stock_app.command("expire")
+def stock_expire() -> None:
+    """Take expired batches out of sale now (the scheduler does it every OMNISTOCK_WATCH_RULES_SECONDS): their
+    units move to the location's -EXPIRED location, reservations on them move to fresher stock or hold
+    their orders, and a batch_expired alert is raised."""
+    from omnistock.watch import expiry
+
+    db = database()
+    try:
+        with handled():
+            moved = expiry.run(db)
+    finally:
+        db.dispose()
+    for q in moved:
+        out.print(f"{q.sku} batch {q.batch} (expired {q.expiry}): {q.qty} moved {q.location} -> {q.quarantine}")
+    out.print(f"{len(moved)} expired batch level(s) taken out of sale")
 
 
 @ledger_app.command("verify")

@@ -28,11 +28,18 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=30_000, description="How long a SQLite writer waits for the lock.")
     backup_dir: str | None = Field(default=None, description="Where automatic backups (before every import) go. "
                                    "Default: backups/ next to the SQLite file, or ./backups for PostgreSQL.")
+    expiry_margin_days: int = Field(
+        default=0, ge=0, description="Days before its expiry date a batch is taken off sale (0: it is sold up to "
+        "and including its expiry day, in OMNISTOCK_TIMEZONE).")
     # --- sync engine ---
     sync_lease_seconds: float = Field(
         default=30.0, gt=0, description="How long a worker owns the listings it is pushing; a worker that dies "
         "mid-push releases them when this runs out (keep it above the longest platform call).")
     sync_batch: int = Field(default=100, ge=1, description="Listings a worker claims per round and channel.")
+    rollout_compare_minutes: float = Field(
+        default=30.0, gt=0, description="How often channels in shadow mode are compared with what their platform "
+        "shows, by themselves (the first time a period after the switch to shadow); differences go into the "
+        "pilot report (docs/onboarding.md).")
     base_currency: str = Field(default="CNY", pattern="^[A-Z]{3}$",
                                description="ISO 4217 code of the currency costs, valuation and profit are kept in. "
                                "Choose it before the first receipt: recorded costs are not converted.")
@@ -52,11 +59,17 @@ class Settings(BaseSettings):
     chat_webhook_url: str | None = Field(default=None, description="Where platform-chat messages are POSTed.")
     outreach_webhook_secret: str | None = Field(
         default=None, description="HMAC-SHA256 key signing SMS/chat webhook bodies (X-Omnistock-Signature).")
+    care_sla_scan_seconds: float = Field(
+        default=60.0, gt=0, description="How often the SLA watch refreshes open cases' clocks and raises "
+        "escalations (run beside the sync workers, once per period across processes).")
     # --- watch: reconciliation, alerts, notifiers, reports (docs/operations.md) ---
     notify_allow_private: bool = Field(
         default=True, description="Let notifiers post to loopback and private-network addresses (self-hosted "
         "chat servers); false refuses them.")
     call_retention_days: float = Field(default=30.0, gt=0, description="Days platform call records are kept.")
+    metrics_public: bool = Field(
+        default=False, description="Serve GET /metrics without a token (a scraper on a trusted network); by "
+        "default it needs a token of any role, as every route but /healthz does.")
     watch_rules_seconds: float = Field(default=30.0, gt=0, description="How often the alert rules are evaluated.")
 
     @field_validator("timezone")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -55,6 +56,10 @@ class MoveIn(Body):
     reason: Text | None = None
     reference: Annotated[str, StringConstraints(max_length=200)] | None = None
     idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    # The batch (lot) the units are of; an expiry alone names the batch after that day. A new batch keeps the
+    # expiry it is received with.
+    batch: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    expiry: date | None = None
 
 
 class ChannelIn(Body):

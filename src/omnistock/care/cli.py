@@ -12,7 +12,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from omnistock import cli as core
-from omnistock.care import delivery, report_export, reports, sla_watch
+from omnistock.care import delivery, report_export, reports, sla_alerts, sla_watch
 from omnistock.care.cli_cases import case_app
 from omnistock.care.cli_incidents import incident_app
 from omnistock.config import get_settings
@@ -25,7 +25,7 @@ care_app = typer.Typer(help="The complaint desk's SLA watch, message queue and r
 
 @care_app.command("scan")
 def care_scan(at: Annotated[str | None, typer.Option(help="Scan as of this time (ISO); default now.")] = None) -> None:
-    """Refresh SLA clocks and raise escalations (run it every minute from cron or a scheduler)."""
+    """Refresh SLA clocks and raise escalations now (`serve` and `worker` run this every minute by themselves)."""
     now = utcnow()
     if at is not None:
         try:
@@ -34,7 +34,11 @@ def care_scan(at: Annotated[str | None, typer.Option(help="Scan as of this time 
             raise core.fail("--at must be a time such as 2026-11-11T20:00+08:00") from None
         if now.tzinfo is None:
             now = now.replace(tzinfo=get_settings().zone)
-    raised = core.in_transaction(lambda s: [(e.case_id, e.clock, e.level) for e in sla_watch.scan(s, now)])
+    def action(session: Session) -> list[tuple[int, str, str]]:
+        found = [(e.case_id, e.clock, e.level) for e in sla_watch.scan(session, now)]
+        sla_alerts.settle(session)
+        return found
+    raised = core.in_transaction(action)
     for case_id, clock, level in raised:
         core.out.print(f"case {case_id}: {clock} {level}")
     core.out.print(f"{len(raised)} escalation(s) raised")

@@ -67,6 +67,32 @@ class OrderEventKind(StrEnum):
     CANCELLED = "cancelled"  # release the reservation
     REFUNDED = "refunded"   # refunded after shipping or before: release or return
     SHIPPED = "shipped"     # the platform says it shipped/completed
+    # The buyer asks for money or goods back, or disputes the charge, and the platform has not settled it yet:
+    # stock is untouched (a refund that goes through comes later as REFUNDED); `OrderEvent.after_sale` says what.
+    AFTER_SALE = "after_sale"
+
+
+class AfterSaleKind(StrEnum):
+    REFUND = "refund"      # money back, goods kept or never sent (仅退款, 发货前整单退款)
+    RETURN = "return"      # goods sent back for a refund (退货退款, Shopify return request)
+    EXCHANGE = "exchange"  # goods exchanged, resent or repaired (换货, 补寄, 维修)
+    DISPUTE = "dispute"    # a third party steps in: chargeback or inquiry, 平台介入 / 客服仲裁
+
+
+@dataclass(frozen=True)
+class AfterSale:
+    """What an AFTER_SALE event asks. `request_id` is the platform's own id of the request (after-sale, refund
+    or dispute id, prefixed by what it is), the same in every later message about that request; `reason` is
+    the reason as the platform words it (缺货, product_not_received); `note` the buyer's own words, where the
+    platform passes them on; `closed` marks a message that the request is over on the platform (a dispute
+    won or lost): worth noting where it is followed, never a new request."""
+
+    request_id: str
+    kind: AfterSaleKind
+    reason: str | None = None
+    note: str | None = None
+    amount: Decimal | None = None
+    closed: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +124,7 @@ class OrderEvent:
     customer: Customer | None = None
     occurred_at: datetime | None = None
     raw: Mapping[str, Any] | None = None
+    after_sale: AfterSale | None = None  # set on AFTER_SALE events only
 
 
 class ChannelAdapter(Protocol):

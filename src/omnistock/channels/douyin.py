@@ -18,7 +18,9 @@ Sources followed (November 2026):
   messages `[{tag, msg_id, data}]` with `data` a JSON string. Tags from the jinritemai-go SDK (third party,
   unconfirmed against the official list): 100 created, 101 paid, 102 shipped, 103 completed,
   105 address changed, 106 cancelled, 206 refund succeeded. A push carries ids only (`p_id`), so the order's
-  lines are read with `order.orderDetail`.
+  lines are read with `order.orderDetail`. After-sale requests still open come as pushes 200 (buyer asks),
+  208 (buyer changes the request) and 212 (buyer asks customer service to arbitrate); they need no detail
+  read (see douyin_payloads). The order poll does not report them.
 Unconfirmed: the numeric rate limit per app; `limits` below is conservative.
 """
 
@@ -35,7 +37,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from omnistock.channels.base import (
     Customer,
@@ -48,6 +50,7 @@ from omnistock.channels.base import (
     StockResult,
     StockUpdate,
 )
+from omnistock.channels.douyin_payloads import AFTER_SALE_TAGS, after_sale_event
 from omnistock.channels.http import make_client, raise_for_http_status, transport_errors
 from omnistock.channels.signing import md5_hex, same
 from omnistock.errors import (
@@ -80,6 +83,8 @@ TAG_KINDS: Mapping[str, OrderEventKind] = {
 
 
 class DouyinSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt gateway_url would silently mean production
+
     app_key: str
     app_secret: str
     access_token: str
@@ -282,6 +287,12 @@ class DouyinAdapter:
         details: dict[str, Mapping[str, Any]] = {}  # one detail read per order, however many messages
         events = []
         for message in messages:
+            if isinstance(message, dict) and str(message.get("tag")) in AFTER_SALE_TAGS:
+                request = after_sale_event(str(message["tag"]), message, _message_data(message))
+                if request is None:
+                    raise Invalid(f"douyin push: message {message.get('msg_id')} has no p_id or aftersale_id")
+                events.append(request)
+                continue
             kind = TAG_KINDS.get(str(message.get("tag"))) if isinstance(message, dict) else None
             if kind is None:
                 continue  # a tag that does not move stock (or the console's test message)

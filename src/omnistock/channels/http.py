@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
@@ -12,10 +13,33 @@ import httpx
 from omnistock.errors import PlatformAuthFailed, PlatformThrottled, PlatformTransient
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+ANSWER_CHARS = 500  # of each response body kept as evidence
+_heard: ContextVar[list[str] | None] = ContextVar("omnistock_platform_answers", default=None)
+
+
+def _keep_answer(response: httpx.Response) -> None:
+    heard = _heard.get()
+    if heard is not None:
+        response.read()
+        heard.append(f"HTTP {response.status_code} {response.text[:ANSWER_CHARS]}")
+
+
+@contextmanager
+def answers() -> Iterator[list[str]]:
+    """What the platform answered to the requests made inside (status and the start of each body, in order), so
+    that the sync engine can keep the answer beside each call it records."""
+    heard: list[str] = []
+    token = _heard.set(heard)
+    try:
+        yield heard
+    finally:
+        _heard.reset(token)
 
 
 def make_client(client: httpx.Client | None = None) -> httpx.Client:
-    return client if client is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
+    if client is not None:
+        return client
+    return httpx.Client(timeout=DEFAULT_TIMEOUT, event_hooks={"response": [_keep_answer]})
 
 
 def retry_after_seconds(value: str | None, default: float = 1.0) -> float:

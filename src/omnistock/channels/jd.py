@@ -19,6 +19,11 @@ Wire format (docs/CHANNEL_APIS.md, checked against JD's generated SDKs, November
   {orderTotal, orderInfoList, apiResult}`. Windows are kept to one day and pages read last to first, like
   Taobao's, so that orders moving in the list while it is read are not lost.
 
+After-sale requests are not read yet: JD's after-sale service orders (`jingdong.asc.query.list`, with
+`buId`, `operatePin`, `updateTimeBegin`/`updateTimeEnd`, `pageNumber`, `pageSize` in the `jd-sdk` request
+classes) need a vendor id and operator that the other calls do not, and no public source gives the answer's
+fields; a refund still shows when the order turns `TRADE_CANCELED`/`LOCKED`.
+
 Rate limit: JOS quotas are per app and per API in the console; no public figure was found. The default
 below (10 calls/s, burst 10) is a conservative choice, not a documented number.
 """

@@ -13,7 +13,15 @@ Sources followed (November 2026):
 - PDD's documented error table (返回错误码说明): 52101 当前接口被限流 and 70031 调用过于频繁 (throttle),
   10019 access_token已过期, 20004 签名sign校验失败, 10016/20031/20032 (auth),
   5xxxx gateway errors (transient).
+- After-sale requests: `pdd.refund.list.increment.get` (售后列表增量查询; request and answer classes of the
+  PDD SDKs: `start_updated_at`/`end_updated_at` at most 30 minutes apart, `after_sales_status`,
+  `after_sales_type`, page from 1, page_size ≤ 100; answer `refund_increment_get_response {total_count,
+  refund_list[{id, order_sn, after_sales_type 2 仅退款 / 3 退货退款 / 4 换货 / 5 缺货补寄 / 6 维修,
+  after_sales_status, after_sale_reason, refund_amount, goods_id, sku_id, goods_number, created_time,
+  updated_time}]}`), polled with the orders over the same windows; see pinduoduo_payloads.
 Unconfirmed: the numeric rate limit per app (PDD sets it per API and per app); `limits` below is conservative.
+Unconfirmed: `after_sales_status` = 1 and `after_sales_type` = 1 as "every status / every type" (the SDK
+comments list the statuses from 2 on and type 1 as 全部).
 PDD has no order push for ISVs outside its message service, so orders are polled and `parse_webhook` refuses.
 """
 
@@ -29,7 +37,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from omnistock.channels.base import (
     Customer,
@@ -43,6 +51,7 @@ from omnistock.channels.base import (
     StockUpdate,
 )
 from omnistock.channels.http import make_client, raise_for_http_status, transport_errors
+from omnistock.channels.pinduoduo_payloads import after_sale_event
 from omnistock.channels.signing import concat_sorted, md5_hex
 from omnistock.errors import (
     Invalid,
@@ -57,6 +66,9 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 ORDER_WINDOW = timedelta(minutes=30)  # PDD refuses a wider `start_updated_at`..`end_updated_at`
 PAGE_SIZE = 100
 
+ORDER_FILTER: Mapping[str, object] = {"is_lucky_flag": 0, "order_status": 5, "refund_status": 5}  # 5 = every one
+REFUND_FILTER: Mapping[str, object] = {"after_sales_status": 1, "after_sales_type": 1}  # 1 = every one
+
 THROTTLE_CODES = frozenset({52101, 70031, 70036})
 AUTH_CODES = frozenset({10016, 10019, 20004, 20005, 20031, 20032, 30000, 70032, 70034, 70035})
 TRANSIENT_CODES = frozenset({50000, 50001, 50002, 52001, 52002, 52102, 52103, 70033})
@@ -65,6 +77,8 @@ SLOW_REFILL_CODES = frozenset({70036})
 
 
 class PinduoduoSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt gateway_url would silently mean production
+
     client_id: str
     client_secret: str
     access_token: str
@@ -194,34 +208,46 @@ class PinduoduoAdapter:
     # --- orders ------------------------------------------------------------------------------------
 
     def fetch_orders(self, since: datetime, until: datetime) -> list[OrderEvent]:
+        """Orders changed in the range, then the after-sale requests still open that changed in it (after the
+        orders, so that a request about an order seen for the first time finds the order taken in)."""
         seen: set[tuple[str, str]] = set()
         events = []
+        requests: dict[str, OrderEvent] = {}
         for start, end in order_windows(since, until):
             for order in self._orders_in_window(start, end):
                 key = (str(order.get("order_sn")), str(order.get("updated_at")))
                 if key not in seen:
                     seen.add(key)
                     events.append(order_event(order))
-        return events
+            for refund in self._pages(start, end, "pdd.refund.list.increment.get", "refund_increment_get_response",
+                                      "refund_list", REFUND_FILTER):
+                found = after_sale_event(refund)
+                if found is not None and found.event_id is not None:
+                    requests[found.event_id] = found
+        return events + list(requests.values())
 
     def _orders_in_window(self, start: int, end: int) -> list[Mapping[str, Any]]:
-        # PDD: read the last page first and walk back, so an order updated meanwhile (which moves to the end
+        return self._pages(start, end, "pdd.order.number.list.increment.get", "order_sn_increment_get_response",
+                           "order_sn_list", ORDER_FILTER)
+
+    def _pages(self, start: int, end: int, method: str, answer_key: str, list_key: str,
+               filters: Mapping[str, object]) -> list[Mapping[str, Any]]:
+        # PDD: read the last page first and walk back, so an entry updated meanwhile (which moves to the end
         # of the list) is read twice rather than skipped. Page 1 is read first only to learn the count.
-        first = self._order_page(start, end, 1)
+        def page(number: int) -> Mapping[str, Any]:
+            body = self.call(method, {"start_updated_at": start, "end_updated_at": end, "page": number,
+                                      "page_size": PAGE_SIZE, **filters})
+            answer = body.get(answer_key)
+            return answer if isinstance(answer, Mapping) else {}
+
+        first = page(1)
         pages = max(1, math.ceil(int(first.get("total_count") or 0) / PAGE_SIZE))
         if pages == 1:
-            return list(first.get("order_sn_list") or [])
-        orders: list[Mapping[str, Any]] = []
-        for page in range(pages, 0, -1):
-            orders.extend(self._order_page(start, end, page).get("order_sn_list") or [])
-        return orders
-
-    def _order_page(self, start: int, end: int, page: int) -> Mapping[str, Any]:
-        body = self.call("pdd.order.number.list.increment.get", {
-            "start_updated_at": start, "end_updated_at": end, "page": page, "page_size": PAGE_SIZE,
-            "is_lucky_flag": 0, "order_status": 5, "refund_status": 5})
-        answer = body.get("order_sn_increment_get_response")
-        return answer if isinstance(answer, Mapping) else {}
+            return list(first.get(list_key) or [])
+        found: list[Mapping[str, Any]] = []
+        for number in range(pages, 0, -1):
+            found.extend(page(number).get(list_key) or [])
+        return found
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[OrderEvent]:
         raise Invalid("pinduoduo has no order webhook: its orders are polled")

@@ -18,7 +18,9 @@ changeFromQuantity field" and "Making changeFromQuantity field required", Decemb
 - orders: `orders(query: "updated_at:>='…' updated_at:<'…'", sortKey: UPDATED_AT)` paged by cursor;
   webhooks `orders/create`, `orders/updated`, `orders/cancelled`, `refunds/create` signed with
   `X-Shopify-Hmac-Sha256` (base64 HMAC-SHA256 of the raw body); the event id is `X-Shopify-Event-Id`
-  (falling back to `X-Shopify-Webhook-Id`).
+  (falling back to `X-Shopify-Webhook-Id`). After-sale requests still open on the platform come by webhook
+  only: `disputes/create` and `disputes/update` (Shopify Payments disputes, the REST Dispute resource) and
+  `returns/request` (a return the buyer asks for); see shopify_payloads.
 - throttling: cost based; a `THROTTLED` error (HTTP 200) waits (requested cost − currently available) /
   restore rate seconds from `extensions.cost.throttleStatus`; HTTP 429 waits `Retry-After`.
 """
@@ -43,18 +45,21 @@ from omnistock.channels.base import (
 )
 from omnistock.channels.http import make_client, raise_for_http_status, transport_errors
 from omnistock.channels.shopify_payloads import (
+    DISPUTE_TOPICS,
     LEVELS,
     ORDER_LINES,
     ORDERS,
     SET_QUANTITIES,
     SHOP_AND_LOCATION,
     VARIANT_ITEM,
+    dispute_event,
     gid,
     graphql_error,
     graphql_line,
     graphql_order_event,
     level_item,
     numeric,
+    return_request_event,
     search_time,
     webhook_order_event,
     webhook_refund_event,
@@ -236,7 +241,7 @@ class ShopifyAdapter:
     # --- orders ------------------------------------------------------------------------------------
 
     def fetch_orders(self, since: datetime, until: datetime) -> list[OrderEvent]:
-        query = f"updated_at:>='{search_time(since)}' updated_at:<'{search_time(until)}'"
+        query = f"updated_at:>='{search_time(since)}' updated_at:<'{search_time(until, round_up=True)}'"
         events: list[OrderEvent] = []
         after: str | None = None
         while True:
@@ -276,6 +281,11 @@ class ShopifyAdapter:
         try:
             if topic == "refunds/create":
                 return [webhook_refund_event(payload, event_id)]
+            if topic in DISPUTE_TOPICS:
+                found = dispute_event(payload, event_id)
+                return [found] if found is not None else []
+            if topic == "returns/request":
+                return [return_request_event(payload, event_id)]
             if topic in ORDER_TOPICS:
                 return [webhook_order_event(topic, payload, event_id)]
         except (KeyError, TypeError, ValueError) as exc:

@@ -4,11 +4,19 @@ webhook payloads to omnistock's plain values. No I/O here."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from omnistock.channels.base import Customer, OrderEvent, OrderEventKind, PlatformItem, PlatformOrderLine
+from omnistock.channels.base import (
+    AfterSale,
+    AfterSaleKind,
+    Customer,
+    OrderEvent,
+    OrderEventKind,
+    PlatformItem,
+    PlatformOrderLine,
+)
 from omnistock.errors import PlatformAuthFailed, PlatformInvalid, PlatformThrottled, PlatformTransient
 
 LINE_PAGE = 40
@@ -78,10 +86,16 @@ def numeric(value: str) -> str:
     return value.rsplit("/", 1)[-1]
 
 
-def search_time(moment: datetime) -> str:
+def search_time(moment: datetime, *, round_up: bool = False) -> str:
     """A time for Shopify's search syntax: UTC, whole seconds (windows stay contiguous when both ends
-    are cut the same way)."""
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    are cut the same way). `round_up` is for a window's exclusive end: cut down, it would leave the orders of
+    its last fraction of a second (Shopify keeps whole seconds) to the next poll; reading a little past the
+    end is free, since orders seen twice are de-duplicated."""
+    utc = moment.astimezone(UTC)
+    whole = utc.replace(microsecond=0)
+    if round_up and whole < utc:
+        whole += timedelta(seconds=1)
+    return whole.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- errors ------------------------------------------------------------------------------------------
@@ -229,3 +243,53 @@ def webhook_refund_event(refund: Mapping[str, Any], event_id: str | None) -> Ord
     return OrderEvent(kind=OrderEventKind.REFUNDED, external_order_id=str(refund["order_id"]), lines=lines,
                       event_id=event_id, platform_status="refunded",
                       occurred_at=_parse_time(refund.get("created_at")), raw=refund)
+
+
+# --- after-sale requests -----------------------------------------------------------------------------
+# Shopify sends no buyer refund request (a refund is the merchant's act: refunds/create). What is still open on
+# the platform comes as a Shopify Payments dispute (`disputes/create`, `disputes/update`: the REST Dispute
+# resource, shopify.dev admin-rest Dispute: id, order_id, type inquiry|chargeback, amount, currency, reason,
+# network_reason_code, status, evidence_due_by, initiated_at...) or as a return the buyer asks for
+# (`returns/request`: id, status "requested", order {id, admin_graphql_api_id}, return_line_items with
+# quantity, return_reason, return_reason_note, customer_note and the fulfilled line item). Neither shows in
+# the order poll, which reads orders only: Shopify retries these webhooks as it retries every other.
+
+DISPUTE_TOPICS = frozenset({"disputes/create", "disputes/update"})
+DISPUTE_SETTLED = frozenset({"won", "lost", "accepted", "charge_refunded", "prevented"})
+
+
+def dispute_event(dispute: Mapping[str, Any], event_id: str | None) -> OrderEvent | None:
+    """A dispute on the charge of an order; None for one on a charge without an order (nothing to follow)."""
+    order_id = dispute.get("order_id")
+    if order_id in (None, ""):
+        return None
+    status = str(dispute.get("status") or "")
+    stage = str(dispute.get("type") or "chargeback")
+    return OrderEvent(
+        kind=OrderEventKind.AFTER_SALE, external_order_id=numeric(str(order_id)), lines=[], event_id=event_id,
+        platform_status=f"{stage} {status}".strip(), currency=dispute.get("currency") or None,
+        occurred_at=_parse_time(dispute.get("initiated_at")), raw=dispute,
+        after_sale=AfterSale(request_id=f"dispute:{dispute['id']}", kind=AfterSaleKind.DISPUTE,
+                             reason=dispute.get("reason") or None, amount=_price(dispute.get("amount")),
+                             closed=status in DISPUTE_SETTLED))
+
+
+def return_request_event(request: Mapping[str, Any], event_id: str | None) -> OrderEvent:
+    """`returns/request`: the buyer asks to send goods back; lines are the items and quantities asked for."""
+    order = request.get("order") or {}
+    order_id = order.get("id") or order.get("admin_graphql_api_id")
+    if order_id in (None, ""):
+        raise KeyError("order")
+    items = request.get("return_line_items") or []
+    lines = [_webhook_line(((item.get("fulfillment_line_item") or {}).get("line_item")) or {}, item.get("quantity"))
+             for item in items]
+    reasons = [str(item["return_reason"]).lower() for item in items if item.get("return_reason")]
+    notes = [str(item[name]) for item in items for name in ("return_reason_note", "customer_note")
+             if item.get(name)]
+    return OrderEvent(
+        kind=OrderEventKind.AFTER_SALE, external_order_id=numeric(str(order_id)), lines=lines, event_id=event_id,
+        platform_status=f"return {request.get('status') or 'requested'}".lower(),
+        occurred_at=_parse_time(request.get("created_at")), raw=request,
+        after_sale=AfterSale(request_id=f"return:{numeric(str(request['id']))}", kind=AfterSaleKind.RETURN,
+                             reason=", ".join(dict.fromkeys(reasons)) or None,
+                             note=" / ".join(dict.fromkeys(notes)) or None))

@@ -16,6 +16,9 @@ github.com/bububa/opentaobao, November 2026):
   `page_no`, `page_size`. Deviation from the brief: `use_has_next` is left false because the reference
   says pages must be read from the last one backwards to avoid losing trades (the list is sorted by
   modification time and shifts while it is read); that needs `total_results`, which `use_has_next` drops.
+- after-sale requests: `taobao.refunds.receive.get` over the same windows and pages (`start_modified`,
+  `end_modified`, `fields`, `page_no`, `page_size` ≤ 100), read after the trades; the one-day bound of the
+  trade search is assumed for it too (its reference states none). See taobao_payloads.
 
 Rate limit: TOP publishes no single figure; quotas are per app and per API in the console, and a call over
 quota gets error 7 "App Call Limited" with the ban in `sub_msg`. The default below (5 calls/s, burst 10)
@@ -36,8 +39,10 @@ from omnistock.channels.base import OrderEvent, RateLimit, StockPage, StockResul
 from omnistock.channels.china_time import beijing_text, windows
 from omnistock.channels.http import make_client, raise_for_http_status, transport_errors
 from omnistock.channels.taobao_payloads import (
+    REFUND_FIELDS,
     listed,
     platform_items,
+    refund_event,
     response_key,
     split_external_id,
     top_error,
@@ -190,32 +195,42 @@ class TaobaoAdapter:
     # --- orders ------------------------------------------------------------------------------------
 
     def fetch_orders(self, since: datetime, until: datetime) -> list[OrderEvent]:
+        """Trades changed in the range, then the refund requests still open that changed in it (after the
+        trades, so that a request about a trade seen for the first time finds its order taken in)."""
         latest: dict[str, dict[str, Any]] = {}
+        requests: dict[str, OrderEvent] = {}
         for start, end in windows(since, until, ORDER_WINDOW):
-            for trade in self._trades_in(start, end):
+            for trade in self._listed_in(start, end, "taobao.trades.sold.increment.get", TRADE_FIELDS, "trades",
+                                         "trade"):
                 key = str(trade.get("tid_str") or trade.get("tid"))
                 if key not in latest or str(trade.get("modified", "")) >= str(latest[key].get("modified", "")):
                     latest[key] = trade
+            for refund in self._listed_in(start, end, "taobao.refunds.receive.get", REFUND_FIELDS, "refunds",
+                                          "refund"):
+                found = refund_event(refund)
+                if found is not None and found.event_id is not None:
+                    requests[found.event_id] = found
         events = [trade_event(trade) for trade in latest.values()]
         return sorted(events, key=lambda event: (event.occurred_at or datetime.min.replace(tzinfo=UTC),
-                                                 event.external_order_id))
+                                                 event.external_order_id)) + list(requests.values())
 
-    def _trades_in(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """Every trade modified in one window, reading pages last to first as the reference asks."""
+    def _listed_in(self, start: datetime, end: datetime, method: str, fields: str, container: str,
+                   name: str) -> list[dict[str, Any]]:
+        """Every trade (or refund) modified in one window, reading pages last to first as the reference asks."""
         def page(number: int) -> dict[str, Any]:
-            return self.call("taobao.trades.sold.increment.get", {
-                "fields": TRADE_FIELDS, "start_modified": beijing_text(start), "end_modified": beijing_text(end),
+            return self.call(method, {
+                "fields": fields, "start_modified": beijing_text(start), "end_modified": beijing_text(end),
                 "page_no": number, "page_size": TRADES_PER_PAGE, "use_has_next": False})
 
         first = page(1)
-        trades = listed(first.get("trades"), "trade")
+        found = listed(first.get(container), name)
         pages = ceil(int(first.get("total_results") or 0) / TRADES_PER_PAGE)
         if pages > 1:
             for number in range(pages, 1, -1):
-                trades += listed(page(number).get("trades"), "trade")
-            # Trades may have moved up into page 1 while the others were read.
-            trades += listed(page(1).get("trades"), "trade")
-        return trades
+                found += listed(page(number).get(container), name)
+            # Entries may have moved up into page 1 while the others were read.
+            found += listed(page(1).get(container), name)
+        return found
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[OrderEvent]:
         raise Invalid("taobao sends no webhooks; orders are polled")

@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from omnistock.channels.base import (
+    AfterSale,
+    AfterSaleKind,
     Customer,
     OrderEvent,
     OrderEventKind,
@@ -192,3 +194,50 @@ def trade_event(trade: dict[str, Any]) -> OrderEvent:
         customer=Customer(name=name, phone=phone) if name or phone else None,
         occurred_at=parse_beijing(modified) if modified else None,
         raw=trade)
+
+
+# --- after-sale requests -----------------------------------------------------------------------------------
+# `taobao.refunds.receive.get` (查询卖家收到的退款列表; the Refund object of the TOP reference as mirrored in
+# bububa/opentaobao model/refund): `refunds.refund[]` with refund_id, tid, oid, status, has_good_return, reason,
+# desc, refund_fee, cs_status (客服介入: 1 不需 / 2 需要 / 3 已经介入 / 4..6 处理中和完成), created, modified.
+# A request is reported while it waits on someone; SUCCESS comes from the trades as REFUNDED, CLOSED needs no
+# answer. Taobao's TMC pushes (taobao_refund_RefundCreated...) are out of scope: omnistock polls.
+
+REFUND_FIELDS = "refund_id,tid,oid,status,has_good_return,reason,desc,refund_fee,cs_status,created,modified,num"
+OPEN_REFUND_STATUSES = frozenset({"WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS",
+                                  "SELLER_REFUSE_BUYER", "WAIT_SELLER_CONSIGN_GOODS",
+                                  "WAIT_BUYER_CONFIRM_EXCHANGE_SELLER_SEND_GOODS"})
+EXCHANGE_STATUSES = frozenset({"WAIT_SELLER_CONSIGN_GOODS", "WAIT_BUYER_CONFIRM_EXCHANGE_SELLER_SEND_GOODS"})
+CUSTOMER_SERVICE_IN = frozenset({2, 3, 4, 5})  # cs_status: Taobao's customer service steps in (a dispute)
+
+
+def refund_event(refund: Mapping[str, Any]) -> OrderEvent | None:
+    """One refund of `taobao.refunds.receive.get`; None when it is settled (or names no trade)."""
+    status = str(refund.get("status") or "")
+    tid = _text(refund.get("tid"))
+    if status not in OPEN_REFUND_STATUSES or tid is None or _text(refund.get("refund_id")) is None:
+        return None
+    try:
+        cs_status = int(refund.get("cs_status") or 0)
+    except (TypeError, ValueError):
+        cs_status = 0
+    if cs_status in CUSTOMER_SERVICE_IN:
+        kind = AfterSaleKind.DISPUTE
+    elif status in EXCHANGE_STATUSES:
+        kind = AfterSaleKind.EXCHANGE
+    elif refund.get("has_good_return") in (True, "true"):
+        kind = AfterSaleKind.RETURN
+    else:
+        kind = AfterSaleKind.REFUND
+    modified = _text(refund.get("modified")) or _text(refund.get("created"))
+    try:
+        occurred = parse_beijing(modified) if modified else None
+    except ValueError:
+        occurred = None
+    return OrderEvent(
+        kind=OrderEventKind.AFTER_SALE, external_order_id=tid, lines=[],
+        # One event per state of the request: the same state polled again is a duplicate, a new state is news.
+        event_id=f"taobao-refund:{refund['refund_id']}:{status}:{cs_status}", platform_status=status,
+        currency="CNY", occurred_at=occurred, raw=dict(refund),
+        after_sale=AfterSale(request_id=f"refund:{refund['refund_id']}", kind=kind, reason=_text(refund.get("reason")),
+                             note=_text(refund.get("desc")), amount=_price(refund.get("refund_fee"))))

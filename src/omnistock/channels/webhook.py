@@ -1,7 +1,8 @@
 """The merchant's own web shop as a channel: omnistock POSTs signed JSON stock changes, the shop POSTs orders.
 
-The format is omnistock's own (docs/webhook-channel.md). It is signed like Shopify and WooCommerce do it —
-base64 HMAC-SHA256 of the raw body in `X-Omnistock-Signature` — so that merchants can reuse known code.
+The format is omnistock's own (docs/webhook-channel.md): order messages and `after_sale.requested`. It is
+signed like Shopify and WooCommerce do it — base64 HMAC-SHA256 of the raw body in `X-Omnistock-Signature` — so
+that merchants can reuse known code.
 GET requests (stock and order reads) have no body; their signature covers the query string instead.
 """
 
@@ -16,9 +17,11 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import urlencode
 
 import httpx
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from omnistock.channels.base import (
+    AfterSale,
+    AfterSaleKind,
     Customer,
     OrderEvent,
     OrderEventKind,
@@ -40,6 +43,8 @@ MAX_BATCH = 100
 
 
 class WebhookChannelSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt `stock_url` must not silently turn reads off
+
     url: str                      # where stock changes are POSTed
     secret: str                   # shared HMAC key, both directions
     stock_url: str | None = None  # optional: GET the shop's stock for reconciliation
@@ -75,6 +80,25 @@ class _OrderMessage(BaseModel):
     order: _Order
 
 
+class _AfterSale(BaseModel):
+    id: str = Field(min_length=1)
+    order_id: str = Field(min_length=1)
+    kind: Literal["refund", "return", "exchange", "dispute"]
+    reason: str | None = None
+    note: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    customer: _Customer | None = None
+    lines: list[_Line] = []
+    requested_at: datetime | None = None
+
+
+class _AfterSaleMessage(BaseModel):
+    event: Literal["after_sale.requested"]
+    id: str = Field(min_length=1)
+    after_sale: _AfterSale
+
+
 class _StockItem(BaseModel):
     external_id: str = Field(min_length=1)
     quantity: int
@@ -101,14 +125,19 @@ def signature(secret: str, message: bytes) -> str:
     return hmac_sha256_base64(secret, message)
 
 
+def _mismatch(what: str, exc: ValidationError) -> Invalid:
+    return Invalid(f"webhook channel: {what} does not match the format",
+                   errors=[{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()])
+
+
 def order_event(message: Mapping[str, Any]) -> OrderEvent:
-    """One order message (webhook body or an entry of the orders read) as an OrderEvent."""
+    """One order or after-sale message (webhook body or an entry of the orders read) as an OrderEvent."""
+    if message.get("event") == "after_sale.requested":
+        return after_sale_event(message)
     try:
         parsed = _OrderMessage.model_validate(message)
     except ValidationError as exc:
-        raise Invalid("webhook channel: order message does not match the format",
-                      errors=[{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-                              for e in exc.errors()]) from exc
+        raise _mismatch("order message", exc) from exc
     order = parsed.order
     customer = Customer(**order.customer.model_dump()) if order.customer else None
     lines = [PlatformOrderLine(line.external_id, line.qty, line.external_sku, line.unit_price)
@@ -116,6 +145,25 @@ def order_event(message: Mapping[str, Any]) -> OrderEvent:
     return OrderEvent(kind=OrderEventKind(parsed.event.removeprefix("order.")), external_order_id=order.id,
                       lines=lines, event_id=parsed.id, platform_status=parsed.event, currency=order.currency,
                       customer=customer, occurred_at=order.updated_at, raw=dict(message))
+
+
+def after_sale_event(message: Mapping[str, Any]) -> OrderEvent:
+    """`after_sale.requested`: the buyer asks for a refund, return or exchange (or disputes the payment) and the
+    shop has not settled it yet; it changes no stock (a refund that goes through is `order.refunded`)."""
+    try:
+        parsed = _AfterSaleMessage.model_validate(message)
+    except ValidationError as exc:
+        raise _mismatch("after-sale message", exc) from exc
+    request = parsed.after_sale
+    return OrderEvent(
+        kind=OrderEventKind.AFTER_SALE, external_order_id=request.order_id,
+        lines=[PlatformOrderLine(line.external_id, line.qty, line.external_sku, line.unit_price)
+               for line in request.lines],
+        event_id=parsed.id, platform_status=parsed.event, currency=request.currency,
+        customer=Customer(**request.customer.model_dump()) if request.customer else None,
+        occurred_at=request.requested_at, raw=dict(message),
+        after_sale=AfterSale(request_id=request.id, kind=AfterSaleKind(request.kind), reason=request.reason,
+                             note=request.note, amount=request.amount))
 
 
 class WebhookChannelAdapter:

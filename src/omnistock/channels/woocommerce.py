@@ -19,6 +19,10 @@ WC_REST_Authentication and the official client github.com/woocommerce/wc-api-php
   webhooks `order.created`, `order.updated`, `order.deleted` signed with `X-WC-Webhook-Signature`
   (base64 HMAC-SHA256 of the raw body), event id `X-WC-Webhook-Delivery-ID`. WooCommerce never retries a
   delivery: polling is what catches up.
+- after-sale requests: WooCommerce core has none to send. Buyers cannot ask for a refund or a return in the
+  shop (a refund is the merchant's own act and shows as status `refunded`), and a card dispute lives with the
+  payment gateway (Stripe, PayPal…), not in the REST API; extensions that add return requests bring their
+  own endpoints. Nothing is mapped to AFTER_SALE here.
 - rate limit: WooCommerce documents none (hosts may add one); 5 calls/s with a burst of 10 is a courteous
   default, and 429/503 with `Retry-After` are honoured as throttling.
 """

@@ -1,10 +1,11 @@
 """Purchase orders as rules: the statuses a PO goes through, how many units may still be received on a
-line (the supplier's over-receipt tolerance), what counts as on order, and what a channel may sell when
-pre-sale of on-order stock is on."""
+line (the supplier's over-receipt tolerance), what counts as on order, and what pre-sale of on-order stock
+may still promise."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
@@ -64,8 +65,32 @@ def status_after_receipt(lines: Iterable[tuple[int, int]]) -> PoStatus:
     return PoStatus.PARTIALLY_RECEIVED
 
 
-def sellable_with_presale(available: int, on_order: int, enabled: bool) -> int:
-    """What a channel may show: its available stock, plus the units on order when the channel sells
-    on-order stock as pre-sale (预售). Off by default; a negative figure never reaches a platform."""
-    shown = available + on_order if enabled else available
-    return max(0, shown)
+@dataclass(frozen=True)
+class IncomingPool:
+    """What pre-sale channels may still sell of one stocked SKU's on-order units: `units` nobody has claimed
+    yet, and `overdrawn`, units pre-sale orders claimed beyond what is on order. Overdrawn units can only come
+    out of the stock on hand, so every channel is shown that much less (no unit is promised twice)."""
+
+    units: int
+    overdrawn: int
+
+
+def incoming_pool(on_order: int, claimed: int) -> IncomingPool:
+    """The pool left once pre-sale orders waiting for goods (`claimed` units) take theirs, oldest first."""
+    left = max(0, on_order) - max(0, claimed)
+    return IncomingPool(left, 0) if left >= 0 else IncomingPool(0, -left)
+
+
+def presale_covers(need: Mapping[int, int], available: Mapping[int, int], on_order: Mapping[int, int],
+                   claimed: Mapping[int, int]) -> bool:
+    """Whether a pre-sale order needing `need` units per stocked SKU can be promised: for every SKU, what it
+    needs is at most what is available plus what is on order, less what earlier pre-sale orders claimed.
+    Then stock on hand and on order together cover every promise made."""
+    return all(qty <= available.get(sid, 0) + on_order.get(sid, 0) - claimed.get(sid, 0)
+               for sid, qty in need.items())
+
+
+def bundle_overdrawn(overdrawn: Mapping[int, int], components: Mapping[int, int]) -> int:
+    """Bundles fewer to show when components are overdrawn: at most one bundle per `qty` overdrawn units of
+    any component, rounded up (never fewer than the bundles those units could have built)."""
+    return max((-(-overdrawn.get(cid, 0) // qty) for cid, qty in components.items()), default=0)

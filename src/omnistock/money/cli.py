@@ -120,10 +120,12 @@ def _po_lines(values: list[str]) -> list[purchasing.PoLineSpec]:
     lines = []
     for i, value in enumerate(values):
         sku, _, rest = value.partition("*")
-        qty, _, cost = rest.partition("@")
+        qty, _, priced = rest.partition("@")
+        cost, _, code = priced.partition(":")  # SKU*QTY@COST:USD prices one line in its own currency
         if not qty.isdigit() or not cost:
-            raise Invalid(f"line {value!r} must look like SKU*QTY@UNIT_COST", field=f"lines[{i}]")
-        lines.append(purchasing.PoLineSpec(sku.strip(), int(qty), _money(cost, f"lines[{i}].unit_cost")))
+            raise Invalid(f"line {value!r} must look like SKU*QTY@UNIT_COST[:CURRENCY]", field=f"lines[{i}]")
+        lines.append(purchasing.PoLineSpec(sku.strip(), int(qty), _money(cost, f"lines[{i}].unit_cost"),
+                                           code.strip().upper() or None))
     return lines
 
 
@@ -140,8 +142,8 @@ def _qty_lines(values: list[str]) -> list[purchasing.QtySpec]:
 def _show_po(view: dict[str, Any]) -> None:
     _say(f"PO {view['id']} · {view['supplier']} · {view['status']} · {view['currency']}")
     _table(("SKU", "Ordered", "Received", "Returned", "Outstanding", "Unit cost"),
-           [(ln["sku"], ln["qty"], ln["received"], ln["returned"], ln["outstanding"], ln["unit_cost"])
-            for ln in view["lines"]])
+           [(ln["sku"], ln["qty"], ln["received"], ln["returned"], ln["outstanding"],
+             f"{ln['unit_cost']} {ln['currency']}") for ln in view["lines"]])
 
 
 LineOpt = Annotated[list[str], typer.Option("--line", help="SKU*QTY (repeatable).")]
@@ -150,7 +152,7 @@ LocationOpt = Annotated[str, typer.Option("--location", "-l", help="Location cod
 
 @po_app.command("create")
 def po_create(supplier: str,
-              line: Annotated[list[str], typer.Option("--line", help="SKU*QTY@UNIT_COST (repeatable).")],
+              line: Annotated[list[str], typer.Option("--line", help="SKU*QTY@UNIT_COST[:CURRENCY] (repeatable).")],
               currency_code: Annotated[str | None, typer.Option("--currency", help="Default: supplier's.")] = None,
               location: Annotated[str | None, typer.Option(help="Where the goods are expected.")] = None,
               draft: Annotated[bool, typer.Option("--draft", help="Keep it a draft (not on order).")] = False,

@@ -1,6 +1,6 @@
 """How the money side follows the core: every ledger move and every shipped or returned order is costed in
-the same transaction, and a SKU's view shows what is on order and what a unit costs. `install()` registers
-the hooks once; importing `omnistock.money` does it."""
+the same transaction, a SKU's view shows what is on order and what a unit costs, and pre-sale channels sell
+on-order stock (money.presale). `install()` registers the hooks once; importing `omnistock.money` does it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, object_session
 from omnistock.api import views
 from omnistock.domain.stock import MoveKind
 from omnistock.domain.valuation import CostEvent
-from omnistock.money import costbook
+from omnistock.money import costbook, presale
 from omnistock.money.currency import Books
 from omnistock.money.positions import sku_money_fields
 from omnistock.services import catalogue, hooks
@@ -75,3 +75,4 @@ def install() -> None:
         hooks.order_changed.append(on_order_changed)
     if money_fields not in views.sku_view_fields:
         views.sku_view_fields.append(money_fields)
+    presale.install()

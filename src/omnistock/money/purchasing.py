@@ -18,7 +18,7 @@ from omnistock.domain.purchasing import PoStatus, can_become, status_after_recei
 from omnistock.domain.stock import MoveKind
 from omnistock.domain.valuation import CostEvent
 from omnistock.errors import Conflict, Invalid, NotFound, OmnistockError
-from omnistock.money import costbook
+from omnistock.money import costbook, presale
 from omnistock.money.currency import Books, RateTable
 from omnistock.money.suppliers import supplier_by_code
 from omnistock.money.tables import PurchaseOrder, PurchaseOrderLine
@@ -35,6 +35,7 @@ class PoLineSpec:
     sku: str
     qty: int
     unit_cost: Decimal
+    currency: str | None = None  # None: the PO's
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,18 @@ def create_po(session: Session, spec: PoSpec, principal: Principal) -> PurchaseO
         if sku.code in seen:
             raise Invalid(f"{sku.code!r} is on the order twice; put it on one line", field=f"{where}.sku")
         seen.add(sku.code)
-        po.lines.append(PurchaseOrderLine(sku_id=sku.id, sku=sku, qty=qty, unit_cost=cost))
+        priced_in = require_currency(line.currency, field=f"{where}.currency") if line.currency else currency
+        # A line in the PO's own currency stores none, so that the PO's currency stays the one place to read it.
+        po.lines.append(PurchaseOrderLine(sku_id=sku.id, sku=sku, qty=qty, unit_cost=cost,
+                                          currency=priced_in if priced_in != currency else None))
     session.add(po)
     session.flush()
     audit.record(session, actor=principal.name, action="po.create", entity=f"po:{po.id}",
                  after={"supplier": supplier.code, "status": po.status, "currency": currency,
-                        "lines": [{"sku": ln.sku.code, "qty": ln.qty, "unit_cost": str(ln.unit_cost)}
-                                  for ln in po.lines]})
+                        "lines": [{"sku": ln.sku.code, "qty": ln.qty, "unit_cost": str(ln.unit_cost),
+                                   "currency": ln.priced_in(po)} for ln in po.lines]})
+    if po.status == PoStatus.ORDERED.value:
+        presale.on_order_changed(session, [ln.sku_id for ln in po.lines])
     return po
 
 
@@ -130,6 +136,7 @@ def place(session: Session, po_id: int, principal: Principal) -> PurchaseOrder:
     """Send a draft to the supplier: from now on its lines are on order."""
     po = get_po(session, po_id, lock=True)
     _become(session, po, PoStatus.ORDERED, principal.name, None)
+    presale.on_order_changed(session, [ln.sku_id for ln in po.lines])
     return po
 
 
@@ -137,6 +144,9 @@ def cancel(session: Session, po_id: int, principal: Principal, reason: str | Non
     """Nothing more is expected; what was received stays received."""
     po = get_po(session, po_id, lock=True)
     _become(session, po, PoStatus.CANCELLED, principal.name, reason)
+    # Pre-sale orders counting on these goods may have lost their cover.
+    presale.settle(session, [ln.sku_id for ln in po.lines], f"purchase order {po.id} cancelled")
+    presale.on_order_changed(session, [ln.sku_id for ln in po.lines])
     return po
 
 
@@ -178,11 +188,12 @@ def receive(session: Session, books: Books, po_id: int, location: str, lines: Se
                           field=f"lines[{i}].qty")
     rates = RateTable(session, books)
     day = books.day_of(po.ordered_at or po.created_at)
-    rates.check([po.currency], day)  # before anything is written
+    # Every line converts at the rate of the PO's day, whatever its currency; checked before anything is written.
+    rates.check(sorted({line.priced_in(po) for _, line, _ in todo}), day)
     for i, line, qty in todo:
         move = _ledger_move(session, ledger.MoveSpec(line.sku.code, location, MoveKind.RECEIPT, qty,
                                                      reason=reason, reference=f"po:{po.id}"), principal, i)
-        cost = rates.to_base(line.unit_cost, po.currency, day, places=UNIT_COST_PLACES)
+        cost = rates.to_base(line.unit_cost, line.priced_in(po), day, places=UNIT_COST_PLACES)
         costbook.post(session, [costbook.Posting(line.sku_id, CostEvent.PURCHASE, qty, unit_cost=cost,
                                                  reference=f"po:{po.id}", move_id=move)], books.base)
         line.received += qty
@@ -193,6 +204,8 @@ def receive(session: Session, books: Books, po_id: int, location: str, lines: Se
                  before={"status": before}, after={"status": po.status, "location": location,
                                                    "lines": [{"sku": ln.sku.code, "qty": q} for _, ln, q in todo]},
                  reason=reason)
+    # The goods are here: pre-sale orders waiting for them are reserved, oldest first, in this transaction.
+    presale.settle(session, [ln.sku_id for _, ln, _ in todo], f"goods received on purchase order {po.id}")
     return po
 
 

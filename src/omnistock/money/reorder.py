@@ -15,6 +15,7 @@ from omnistock.domain.access import Principal
 from omnistock.domain.purchasing import PoStatus
 from omnistock.domain.reorder import Policy, StockPicture, Suggestion, suggest
 from omnistock.domain.stock import MoveKind
+from omnistock.money import presale
 from omnistock.money.currency import Books
 from omnistock.money.positions import on_order
 from omnistock.money.purchasing import PoLineSpec, PoSpec, create_po
@@ -54,6 +55,7 @@ def suggestions(session: Session, books: Books, policy: Policy, now: datetime, *
                                 .where(Level.sku_id.in_(ids), Location.sellable.is_(True))
                                 .group_by(Level.sku_id)).all())
     ordered = on_order(session, ids)
+    waiting = presale.claims(session)  # pre-sale orders waiting for goods are demand already: not free
     links = {link.sku_id: link for link in session.scalars(select(SkuSupplier).where(SkuSupplier.sku_id.in_(ids)))}
     today = books.day_of(now)
     out = []
@@ -61,8 +63,8 @@ def suggestions(session: Session, books: Books, policy: Policy, now: datetime, *
         link = links.get(s.id)
         lead = link.supplier.lead_time_days if link else 0
         coming = sum(ordered.get(s.id, {}).values())
-        picture = StockPicture(s.code, int(sold.get(s.id) or 0), int(free.get(s.id) or 0), coming,
-                               s.safety_stock, lead)
+        picture = StockPicture(s.code, int(sold.get(s.id) or 0), int(free.get(s.id) or 0) - waiting.get(s.id, 0),
+                               coming, s.safety_stock, lead)
         suggestion = suggest(picture, policy, today)
         if only_needed and suggestion.order_qty == 0:
             continue

@@ -53,6 +53,7 @@ class PoLineIn(Body):
     sku: Code
     qty: Qty
     unit_cost: Annotated[Amount, Field(ge=0)]
+    currency: Currency | None = None  # default: the PO's
 
 
 class PoIn(Body):

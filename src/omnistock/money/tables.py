@@ -94,8 +94,12 @@ class PurchaseOrderLine(Base):
     qty: Mapped[int] = mapped_column(Integer)
     received: Mapped[int] = mapped_column(Integer, default=0)
     returned: Mapped[int] = mapped_column(Integer, default=0)
-    unit_cost: Mapped[Decimal] = mapped_column(Exact(6))  # in the PO's currency
+    unit_cost: Mapped[Decimal] = mapped_column(Exact(6))  # in `currency`
+    currency: Mapped[str | None] = mapped_column(String(3))  # None: the PO's currency
     sku: Mapped[Sku] = relationship(lazy="joined")
+
+    def priced_in(self, po: PurchaseOrder) -> str:
+        return self.currency or po.currency
 
 
 class SkuCost(Base):

@@ -30,7 +30,7 @@ def po_view(po: PurchaseOrder, zone: ZoneInfo) -> dict[str, Any]:
             "created_at": when(po.created_at, zone), "ordered_at": when(po.ordered_at, zone),
             "lines": [{"sku": ln.sku.code, "qty": ln.qty, "received": ln.received, "returned": ln.returned,
                        "outstanding": max(0, ln.qty - ln.received), "unit_cost": amount_text(ln.unit_cost),
-                       "currency": po.currency} for ln in po.lines]}
+                       "currency": ln.priced_in(po)} for ln in po.lines]}
 
 
 def rate_view(r: ExchangeRate) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""Running an import: read the file, check every row against the database, stop there on any problem or on a
-dry run, else back up the database and apply everything in one transaction (all rows or none), then check
-the ledger's totals per location against the file's. Importing the same file again changes nothing."""
+"""Running an import (catalogue, stock, platform listings): read the file, check every row against the database,
+stop there on any problem or on a dry run, else back up the database and apply everything in one transaction
+(all rows or none), then check the ledger's totals per location against the file's. Importing the same file
+again changes nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +29,7 @@ from omnistock.onboarding.tables import ImportRun
 from omnistock.onboarding.tabular import Table, read_table
 from omnistock.services import audit
 from omnistock.store.db import Database
+from omnistock.sync import listing_import
 
 Progress = Callable[[int, int], None]
 
@@ -74,6 +77,28 @@ def import_stock(db: Database, file: ImportFile, principal: Principal, *, locati
         _check_totals(session, report, every)
         _record(session, report, file, principal, str(taken.path))
     return report
+
+
+def import_listings(db: Database, file: ImportFile, principal: Principal, *, channel: str,
+                    dry_run: bool) -> listing_import.ImportPlan:
+    """A channel's platform items mapped to SKUs (sync.listing_import), with the automatic backup first. A dry
+    run returns the plan and its bad rows; applying a file with any bad row refuses it whole (Invalid)."""
+    source = listing_import.read_rows(file.data, content_type=file.content_type, filename=file.name)
+    with _unit_of_work(db, dry_run) as session:
+        plan = listing_import.plan_import(session, channel, source.rows, principal, source.errors)
+        plan.ignored_headers = source.ignored_headers
+        if dry_run:
+            return plan
+        plan.errors.raise_if_any("the listings were not imported")
+        if not plan.has_changes:
+            return plan
+        taken = str(backup.automatic_backup(db, "import-listings").path)
+        listing_import.write_plan(session, plan, principal)
+        run = _record_run(session, "listings", file, principal, taken, rows=len(source.rows),
+                          created=plan.count("create"), updated=plan.count("update"),
+                          unchanged=plan.count("unchanged"), totals={})
+        plan.backup, plan.run_id = taken, run.id
+    return plan
 
 
 @contextmanager
@@ -124,13 +149,21 @@ def _previous_run(session: Session, kind: str, sha256: str) -> str | None:
 
 def _record(session: Session, report: ImportReport, file: ImportFile, principal: Principal, taken: str) -> None:
     totals = {t.location: {"file": t.file_total, "ledger": t.ledger_total} for t in report.totals}
-    run = ImportRun(kind=report.kind, file_name=(file.name or "")[:200] or None, file_sha256=file.sha256,
-                    rows=report.rows, created=report.created, updated=report.updated, unchanged=report.unchanged,
-                    backup=taken[:500], actor=principal.name, totals=totals)
+    run = _record_run(session, report.kind, file, principal, taken, rows=report.rows, created=report.created,
+                      updated=report.updated, unchanged=report.unchanged, totals=totals)
+    report.dry_run, report.applied, report.run_id, report.backup = False, True, run.id, taken
+
+
+def _record_run(session: Session, kind: str, file: ImportFile, principal: Principal, taken: str, *, rows: int,
+                created: int, updated: int, unchanged: int, totals: dict[str, Any]) -> ImportRun:
+    """The import run (what `import runs` lists, with the backup before it) and its audit entry."""
+    run = ImportRun(kind=kind, file_name=(file.name or "")[:200] or None, file_sha256=file.sha256, rows=rows,
+                    created=created, updated=updated, unchanged=unchanged, backup=taken[:500],
+                    actor=principal.name, totals=totals)
     session.add(run)
     session.flush()
-    audit.record(session, actor=principal.name, action=f"import.{report.kind}", entity=f"import:{run.id}",
-                 after={"file": file.name, "sha256": file.sha256, "rows": report.rows, "created": report.created,
-                        "updated": report.updated, "unchanged": report.unchanged, "backup": taken},
-                 reason=_reason(report.kind, file))
-    report.dry_run, report.applied, report.run_id, report.backup = False, True, run.id, taken
+    audit.record(session, actor=principal.name, action=f"import.{kind}", entity=f"import:{run.id}",
+                 after={"file": file.name, "sha256": file.sha256, "rows": rows, "created": created,
+                        "updated": updated, "unchanged": unchanged, "backup": taken},
+                 reason=_reason(kind, file))
+    return run

@@ -18,7 +18,7 @@ from omnistock.domain.stock import MoveKind
 from omnistock.errors import Invalid, NotFound
 from omnistock.onboarding.duplicates import find_duplicates
 from omnistock.onboarding.merge import merge_skus
-from omnistock.services import audit, ledger
+from omnistock.services import audit, batches, ledger
 from omnistock.store.levels import lock_levels
 from omnistock.store.tables import Level, Location, Order, Reservation, Sku
 
@@ -87,8 +87,10 @@ def apply_fix(session: Session, issue_id: str, principal: Principal, *, reason: 
 def _release(session: Session, reservation_id: int, principal: Principal, reason: str) -> str:
     res = session.get(Reservation, reservation_id)
     assert res is not None
-    level = lock_levels(session, [(res.sku_id, res.location_id)])[(res.sku_id, res.location_id)]
+    levels = lock_levels(session, [(res.sku_id, res.location_id)])
+    level = levels[(res.sku_id, res.location_id)]
     before = {"on_hand": level.on_hand, "reserved": level.reserved}
+    batches.release(session, [res], levels)
     level.reserved -= res.qty
     res.status = "released"
     audit.record(session, actor=principal.name, action="repair.release_reservation", sku_id=res.sku_id,

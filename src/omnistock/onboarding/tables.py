@@ -41,7 +41,7 @@ class ImportRun(Base):
 
     __tablename__ = "import_runs"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # catalogue | stock | spotcheck
+    kind: Mapped[str] = mapped_column(String(16))  # catalogue | stock | spotcheck | listings
     file_name: Mapped[str | None] = mapped_column(String(200))
     file_sha256: Mapped[str] = mapped_column(String(64), index=True)
     rows: Mapped[int] = mapped_column(Integer)

@@ -1,4 +1,5 @@
-"""The merchant's units of measure: defining a conversion (1 箱 = 12 个), audited, and listing what is known."""
+"""The merchant's units of measure: defining a conversion (1 箱 = 12 个), audited, listing what is known, and
+converting a quantity written in another unit into a SKU's own (buy in boxes, count and sell in pieces)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from omnistock.onboarding.tables import Unit
 from omnistock.onboarding.text import fold
 from omnistock.onboarding.unitbook import UnitError
 from omnistock.services import audit
+from omnistock.services.lookup import sku_by_code
 
 
 @dataclass(frozen=True)
@@ -54,3 +56,23 @@ def define_unit(session: Session, code: str, factor: int, base: str, *, name: st
 
 def list_units(session: Session) -> list[UnitView]:
     return [UnitView(u.code, u.names, u.base, u.factor) for u in unit_book(session).units.values()]
+
+
+def in_sku_unit(session: Session, sku_code: str, qty: int, unit: str) -> int:
+    """`qty` written in `unit` (any of its names: 箱 is box) as a whole number of the SKU's own unit; the sign is
+    kept (an adjustment of −1 box is −12 pcs). Refused (Invalid, field `unit`) when the unit is unknown, has no
+    conversion to the SKU's, or does not come out whole."""
+    book = unit_book(session)
+    sku = sku_by_code(session, sku_code)
+    code = book.resolve(unit)
+    if code is None:
+        known = ", ".join("/".join((u.code, *u.names)) for u in book.units.values())
+        raise Invalid(f"unknown unit {unit!r} (known: {known})", field="unit")
+    own = book.resolve(sku.unit)
+    if own is None:
+        raise Invalid(f"{sku.code} is counted in {sku.unit!r}, which converts to no other unit", field="unit")
+    try:
+        converted = book.convert(abs(qty), code, own)
+    except UnitError as exc:
+        raise Invalid(str(exc), field="unit") from None
+    return -converted if qty < 0 else converted

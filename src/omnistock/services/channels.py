@@ -34,6 +34,9 @@ def validate_settings(kind: str, settings: dict[str, Any]) -> tuple[dict[str, An
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"]) or "settings"
             msg = "is required" if err["type"] == "missing" else err["msg"]
+            if err["type"] == "extra_forbidden":
+                # Most often a typo of a known key: name the keys there are, so the right one is obvious.
+                msg = f"is not a {kind} setting; known: {', '.join(model_cls.model_fields)}"
             errors.append({"field": f"settings.{key}", "message": f"{key} {msg}"})
         names = ", ".join(e["field"].removeprefix("settings.") for e in errors)
         raise Invalid(f"{kind} settings are incomplete or wrong: {names}", field=errors[0]["field"],

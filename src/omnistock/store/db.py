@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from omnistock.config import Settings
 
 _WRITE = {"omnistock_write": True}
+SETTINGS = "omnistock_settings"  # Session.info key of the Settings the session's database was made with
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -55,8 +56,11 @@ class Database:
         self.settings = settings
         self.engine = engine or make_engine(settings)
         self.dialect = self.engine.dialect.name
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(self.engine.execution_options(**_WRITE), expire_on_commit=False)
+        # Services that need a setting inside a transaction (the merchant's calendar day for batch expiry) read
+        # it from the session: the settings of this database, not the process environment's.
+        info = {SETTINGS: settings}
+        self._read = sessionmaker(self.engine, expire_on_commit=False, info=info)
+        self._write = sessionmaker(self.engine.execution_options(**_WRITE), expire_on_commit=False, info=info)
         # Every write marks the listings it made wrong, inside the same transaction.
         from omnistock.sync.dirty import watch
 

@@ -31,6 +31,19 @@ from omnistock.store.tables import (
 _SKU_COLUMNS = list(Sku.__table__.columns)
 _INSERT_ORDER = insert(Order).returning(Order.id)
 _INSERT_LINES = insert(OrderLine).returning(OrderLine.id, sort_by_parameter_order=True)
+# Built once: constructing a statement costs more Python than executing a cached one.
+_CHANNEL_AND_ORDER = (select(Channel, Order.id)
+                      .outerjoin(Order, (Order.channel_id == Channel.id) & (Order.external_id == bindparam("k_ext")))
+                      .where(Channel.code == bindparam("k_channel")))
+_SKUS = select(*_SKU_COLUMNS).where(Sku.code.in_(bindparam("k_codes", expanding=True)))
+_LOCK_SELLABLE = (select(Level.sku_id, Level.location_id, Location.code, Level.on_hand, Level.reserved,
+                         Level.batched)
+                  .join(Location, Location.id == Level.location_id)
+                  .where(Level.sku_id.in_(bindparam("k_ids", expanding=True)), Location.sellable.is_(True))
+                  .order_by(Level.sku_id, Level.location_id).with_for_update(of=Level))
+_INSERT_EVENTS = insert(OrderEvent)
+_INSERT_RESERVATIONS = insert(Reservation)
+_INSERT_RESERVATIONS_RETURNING = insert(Reservation).returning(Reservation.id, sort_by_parameter_order=True)
 _ADD_RESERVED = (update(Level).where(Level.sku_id == bindparam("k_sku"), Level.location_id == bindparam("k_loc"))
                  .values(reserved=Level.reserved + bindparam("k_qty")))
 
@@ -42,13 +55,12 @@ class LockedLevel:
     location_code: str
     on_hand: int
     reserved: int
+    batched: bool  # the level holds batches: the order takes them first expiring, first out
 
 
 def channel_and_order(session: Session, channel_code: str, external_id: str) -> tuple[Channel | None, int | None]:
     """The channel, and the id of an order it already has under this external id (one round trip)."""
-    row = session.execute(select(Channel, Order.id).outerjoin(
-        Order, (Order.channel_id == Channel.id) & (Order.external_id == external_id))
-        .where(Channel.code == channel_code)).first()
+    row = session.execute(_CHANNEL_AND_ORDER, {"k_ext": external_id, "k_channel": channel_code}).first()
     return (None, None) if row is None else (row[0], row[1])
 
 
@@ -58,7 +70,7 @@ def skus_by_code(session: Session, codes: Iterable[str]) -> dict[str, Sku]:
     wanted = sorted(set(codes))
     if not wanted:
         return {}
-    rows = session.execute(select(*_SKU_COLUMNS).where(Sku.code.in_(wanted))).mappings().all()
+    rows = session.execute(_SKUS, {"k_codes": wanted}).mappings().all()
     bundles = [r["id"] for r in rows if r["is_bundle"]]
     parts: dict[int, list[BundleComponent]] = {r["id"]: [] for r in rows}
     if bundles:
@@ -74,11 +86,7 @@ def lock_sellable(session: Session, sku_ids: Iterable[int]) -> list[LockedLevel]
     ids = sorted(set(sku_ids))
     if not ids:
         return []
-    stmt = (select(Level.sku_id, Level.location_id, Location.code, Level.on_hand, Level.reserved)
-            .join(Location, Location.id == Level.location_id)
-            .where(Level.sku_id.in_(ids), Location.sellable.is_(True))
-            .order_by(Level.sku_id, Level.location_id).with_for_update(of=Level))
-    return [LockedLevel(*row) for row in session.execute(stmt)]
+    return [LockedLevel(*row) for row in session.execute(_LOCK_SELLABLE, {"k_ids": ids})]
 
 
 def insert_order(session: Session, values: Mapping[str, Any]) -> int:
@@ -94,12 +102,21 @@ def insert_lines(session: Session, lines: Sequence[Mapping[str, Any]]) -> list[i
 
 
 def insert_events(session: Session, events: Sequence[Mapping[str, Any]]) -> None:
-    session.connection().execute(insert(OrderEvent), [dict(e) for e in events])
+    session.connection().execute(_INSERT_EVENTS, [dict(e) for e in events])
 
 
 def insert_reservations(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
-        session.connection().execute(insert(Reservation), [dict(r) for r in rows])
+        session.connection().execute(_INSERT_RESERVATIONS, [dict(r) for r in rows])
+
+
+def insert_reservations_returning(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert reservations and return their ids in the order given: for orders taking batches, whose batch
+    parts name their reservation (the others need no ids: plain executemany is the drivers' fast path)."""
+    if not rows:
+        return []
+    return [int(i) for i in session.connection().execute(_INSERT_RESERVATIONS_RETURNING,
+                                                         [dict(r) for r in rows]).scalars()]
 
 
 def add_reserved(session: Session, taken: Mapping[tuple[int, int], int]) -> None:

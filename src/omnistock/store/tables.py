@@ -5,7 +5,7 @@ Levels are a projection of moves kept in the same transaction; `ledger verify` r
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -85,6 +87,9 @@ class Level(Base):
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True, index=True)
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
     reserved: Mapped[int] = mapped_column(Integer, default=0)
+    # Set once the level holds (or held) units of a batch: the order intake reads it from the row it locks
+    # anyway, so that a level without batches costs no batch statement at all.
+    batched: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Move(Base):
@@ -161,6 +166,52 @@ class Reservation(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | consumed | released
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     __table_args__ = (Index("ix_reservations_sku_loc_status", "sku_id", "location_id", "status"),)
+
+
+class Batch(Base):
+    """A batch (lot) of one SKU: its number and the day it expires (None: the batch has no expiry)."""
+
+    __tablename__ = "batches"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    expiry: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("sku_id", "code", name="uq_batches_sku_code"),)
+
+
+class BatchLevel(Base):
+    """On hand and reserved of one batch at one location: a finer projection of the level, rebuilt by `ledger
+    verify` from the moves' and reservations' batch parts. The level's units beyond its batches' are the units
+    received without a batch."""
+
+    __tablename__ = "batch_levels"
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_batch_levels_sku_location", "sku_id", "location_id"),)
+
+
+class MoveBatch(Base):
+    """The units of a move that were of one batch (signed like the move); the rest of the move had none."""
+
+    __tablename__ = "move_batches"
+    move_id: Mapped[int] = mapped_column(ForeignKey("moves.id"), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True, index=True)
+    qty: Mapped[int] = mapped_column(Integer)
+    move: Mapped[Move] = relationship()
+
+
+class ReservationBatch(Base):
+    """The units of a reservation taken from one batch (first expiring, first out)."""
+
+    __tablename__ = "reservation_batches"
+    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id"), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True, index=True)
+    qty: Mapped[int] = mapped_column(Integer)
+    reservation: Mapped[Reservation] = relationship()
 
 
 class OrderEvent(Base):

@@ -201,19 +201,20 @@ def listing_import_cmd(file: Annotated[Path, typer.Argument(help="CSV or XLSX: s
                        dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; write nothing.")]
                        = False) -> None:
     """Map many items at once. Every row is written, or none when any row is wrong."""
-    data = _read(file)
-    with core.handled(), detailed():
-        source = listing_import.read_rows(data, filename=file.name)
-    principal = core.operator()
-    if dry_run:
-        plan = in_transaction(lambda s: listing_import.plan_import(s, channel, source.rows, principal,
-                                                                        source.errors))
-    else:
-        plan = in_transaction(lambda s: listing_import.apply_import(s, channel, source.rows, principal,
-                                                                    source.errors))
-    if source.ignored_headers:
-        core.err.print(f"ignored column(s): {', '.join(source.ignored_headers)}", markup=False)
+    from omnistock.onboarding.imports import ImportFile, import_listings  # applied with the automatic backup
+
+    data, db = _read(file), core.database()
+    try:
+        with core.handled(), detailed():
+            plan = import_listings(db, ImportFile(data, file.name), core.operator(), channel=channel,
+                                   dry_run=dry_run)
+    finally:
+        db.dispose()
+    if plan.ignored_headers:
+        core.err.print(f"ignored column(s): {', '.join(plan.ignored_headers)}", markup=False)
     core.out.print(_import_table(plan))
+    if plan.backup:
+        core.out.print(f"backup taken before applying: {plan.backup}", markup=False, highlight=False)
     verb = ("would create", "would update", "would leave") if dry_run else ("created", "updated", "left")
     core.out.print(f"{channel}: {verb[0]} {plan.count('create')}, {verb[1]} {plan.count('update')}, "
                    f"{verb[2]} {plan.count('unchanged')} unchanged")

@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, func, inspect, select, text, update
+from sqlalchemy import bindparam, event, func, inspect, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from omnistock.services import hooks
 from omnistock.store.levels import CHANGED_SKUS
-from omnistock.store.tables import BundleComponent, Level, Sku
+from omnistock.store.tables import BundleComponent, Level, Order, Sku
 from omnistock.store.types import utcnow
 from omnistock.sync.tables import Listing
 from omnistock.sync.wakeup import WAKEUP
@@ -34,21 +35,27 @@ def affected_skus(session: Session, sku_ids: Iterable[int]) -> set[int]:
     return ids | set(bundles)
 
 
+_BUNDLES_OF = select(BundleComponent.bundle_id).where(
+    BundleComponent.component_id.in_(bindparam("k_ids", expanding=True)))
+_MARK_SKUS = (update(Listing)
+              .where(Listing.sku_id.in_(bindparam("k_ids", expanding=True)) | Listing.sku_id.in_(_BUNDLES_OF))
+              .values(dirty=True, dirty_since=func.coalesce(Listing.dirty_since, bindparam("k_now")))
+              .execution_options(synchronize_session=False))
+# PostgreSQL: the NOTIFY rides on the UPDATE (one round trip; identical notifications in one transaction are
+# delivered once).
+_MARK_SKUS_NOTIFY = _MARK_SKUS.returning(func.pg_notify(CHANNEL, ""))
+
+
 def mark_skus(session: Session, sku_ids: Iterable[int], now: datetime | None = None) -> int:
     """Mark every listing of these SKUs (and their bundles) as needing a push. Returns listings marked.
     One statement: this runs in every stock-changing transaction."""
     ids = sorted(set(sku_ids))
     if not ids:
         return 0
-    now = now or utcnow()
-    bundles = select(BundleComponent.bundle_id).where(BundleComponent.component_id.in_(ids))
-    stmt = (update(Listing).where(Listing.sku_id.in_(ids) | Listing.sku_id.in_(bundles))
-            .values(dirty=True, dirty_since=func.coalesce(Listing.dirty_since, now))
-            .execution_options(synchronize_session=False))
-    marked = session.connection().execute(stmt).rowcount or 0
-    if marked and session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(text("SELECT pg_notify(:c, '')"), {"c": CHANNEL})
-    return int(marked)
+    params = {"k_ids": ids, "k_now": now or utcnow()}
+    if session.get_bind().dialect.name == "postgresql":
+        return len(session.connection().execute(_MARK_SKUS_NOTIFY, params).all())
+    return int(session.connection().execute(_MARK_SKUS, params).rowcount or 0)
 
 
 def mark_listings(session: Session, where: Any) -> int:
@@ -90,6 +97,16 @@ def _after_commit(session: Session) -> None:
         WAKEUP.notify()
 
 
+def on_order_held(session: Session, order: Order) -> None:
+    """An order that could not be reserved is the sign that some platform shows more than there is: every
+    listing of its SKUs (bundle lines: the bundle and its components) is pushed at once, though no level
+    changed. Marked with the transaction's other changes, before it commits."""
+    ids = session.info.setdefault(_KEY, set())
+    for line in order.lines:
+        ids.add(line.sku_id)
+        ids.update(c.component_id for c in line.sku.components)
+
+
 def _forget(session: Session, *_: Any) -> None:
     session.info.pop(_KEY, None)
     session.info.pop(_WOKE, None)
@@ -101,3 +118,7 @@ def watch(factory: sessionmaker[Session]) -> None:
     event.listen(factory, "before_commit", _mark_before_commit)
     event.listen(factory, "after_commit", _after_commit)
     event.listen(factory, "after_rollback", _forget)
+
+
+if on_order_held not in hooks.order_held:
+    hooks.order_held.append(on_order_held)

@@ -3,7 +3,9 @@ ship or return through the core order services — every delivery kept in the in
 
 Rules: a delivery seen before (same event key) has no effect; an order seen before is never created twice;
 a cancellation that arrives before its order waits in the inbox and is applied when the order arrives; an
-order with a line that maps to no SKU is taken in held, with the unmapped item reported."""
+order with a line that maps to no SKU is taken in held, with the unmapped item reported. An after-sale request
+(a refund, return or exchange the buyer asks for, a dispute) changes no order and no stock: it is kept and passed
+to the hooks only."""
 
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from omnistock.sync.listings import note_unmapped, resolve
 from omnistock.sync.tables import InboxEvent
 
 RELEASING = (OrderEventKind.CANCELLED, OrderEventKind.REFUNDED)
+# Deliveries that tell of an order without changing it: kept in the inbox and passed to the hooks only.
+NOTICES = (OrderEventKind.AFTER_SALE,)
 
 # Reasons to take a new platform order in held although every line maps (omnistock.watch: the SKU is under an
 # open drift on a channel in `hold` mode; a quantity far above the usual). Each check gets the channel and the
@@ -33,8 +37,14 @@ hold_checks: list[Callable[[Session, Channel, Sequence[orders.LineSpec]], str | 
 @dataclass(frozen=True)
 class Outcome:
     event_key: str
-    result: str  # created | cancelled | returned | shipped | unchanged | duplicate | waiting | ignored
+    result: str  # created | cancelled | returned | shipped | unchanged | noted | duplicate | waiting | ignored
     order_id: int | None = None
+    waited: bool = False  # the order was created now and deliveries that came before it were waiting for it
+
+
+# Called for each event that is not a duplicate, once applied, in the same transaction, with the channel, the
+# event and its outcome (omnistock.care opens or updates a case for a platform refund / after-sale request).
+event_taken: list[Callable[[Session, Channel, OrderEvent, Outcome], None]] = []
 
 
 def event_key(ev: OrderEvent) -> str:
@@ -59,32 +69,55 @@ def ingest(session: Session, channel: Channel, events: Sequence[OrderEvent], sou
     scope = frozenset({reserve_at}) if reserve_at else None
     actor = Principal(name=f"channel:{channel.code}", role=Role.ADMIN, locations=scope,
                       channels=frozenset({channel.code}) if scope else None)
-    return [_one(session, channel, ev, source, actor) for ev in events]
+    outcomes = []
+    for ev in events:
+        outcome = _one(session, channel, ev, source, actor)
+        if outcome.result != "duplicate":
+            for hook in event_taken:
+                hook(session, channel, ev, outcome)
+        outcomes.append(outcome)
+    return outcomes
 
 
 def _one(session: Session, channel: Channel, ev: OrderEvent, source: str, actor: Principal) -> Outcome:
     key = event_key(ev)
-    seen = session.scalar(select(InboxEvent.id).where(InboxEvent.channel_id == channel.id,
-                                                      InboxEvent.event_key == key))
-    if seen is not None:
+    seen, order_id, waiting = _look_up(session, channel.id, key, ev.external_order_id)
+    if seen:
         return Outcome(key, "duplicate")
     row = InboxEvent(channel_id=channel.id, event_key=key, kind=ev.kind.value, source=source,
                      external_order_id=ev.external_order_id, payload=_payload(ev))
     session.add(row)
-    order = orders.find_order(session, channel.id, ev.external_order_id)
-    if order is None and ev.kind in RELEASING:
+    if ev.kind in NOTICES:
+        row.order_id = order_id
+        if order_id is None:
+            # Waiting only so that the order's arrival tells the hooks (a case opened from it is linked then).
+            row.status, row.note = "waiting", "about an order not taken in yet; nothing to apply"
+        return Outcome(key, "noted", order_id)
+    if order_id is None and ev.kind in RELEASING:
         row.status, row.note = "waiting", "arrived before its order; applied when the order arrives"
         return Outcome(key, "waiting")
-    created = False
-    if order is None:
-        order = _create(session, channel, ev, actor)
-        created = True
+    created = order_id is None
+    order = _create(session, channel, ev, actor) if created else session.get(Order, order_id)
+    assert order is not None
     row.order_id = order.id
     result = _apply(session, order, ev, actor)
     if created:
         result = "created" if result == "unchanged" else result
-        result = _apply_waiting(session, channel, order, actor) or result
-    return Outcome(key, result, order.id)
+        if waiting:
+            result = _apply_waiting(session, channel, order, actor) or result
+    return Outcome(key, result, order.id, waited=created and waiting)
+
+
+def _look_up(session: Session, channel_id: int, key: str, external_order_id: str) -> tuple[bool, int | None, bool]:
+    """In one round trip (every platform order passes here): whether this delivery was taken in already, the
+    id of its order if omnistock has it, and whether deliveries of that order wait for it."""
+    seen = select(InboxEvent.id).where(InboxEvent.channel_id == channel_id, InboxEvent.event_key == key)
+    order = select(Order.id).where(Order.channel_id == channel_id, Order.external_id == external_order_id)
+    waiting = select(InboxEvent.id).where(InboxEvent.channel_id == channel_id,
+                                          InboxEvent.external_order_id == external_order_id,
+                                          InboxEvent.status == "waiting")
+    row = session.execute(select(seen.exists(), order.scalar_subquery(), waiting.exists())).one()
+    return bool(row[0]), row[1], bool(row[2])
 
 
 def _create(session: Session, channel: Channel, ev: OrderEvent, actor: Principal) -> Order:
@@ -143,6 +176,10 @@ def _apply_waiting(session: Session, channel: Channel, order: Order, actor: Prin
         InboxEvent.status == "waiting").order_by(InboxEvent.id)).all()
     result = None
     for row in waiting:
+        if row.kind in NOTICES:
+            # No order id: the order's kept payload (omnistock.watch reads its first delivery) stays its own.
+            row.status, row.note = "done", "its order arrived; nothing to apply"
+            continue
         ev = OrderEvent(kind=OrderEventKind(row.kind), external_order_id=order.external_id, lines=[])
         result = _apply(session, order, ev, actor)
         row.status, row.order_id = "done", order.id

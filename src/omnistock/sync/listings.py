@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from omnistock.domain.access import Principal
 from omnistock.errors import Conflict, Invalid
@@ -64,8 +64,10 @@ def resolve(session: Session, channel: Channel, external_id: str,
             external_sku: str | None) -> tuple[Sku, int] | None:
     """Our SKU and pack size for a platform item: by listing, else by the merchant's own code on the platform
     when it equals a SKU code (many shops use their SKU code as the outer id)."""
+    # Components load only if asked for (a bundle's): this runs for every line of every platform order.
     row = session.execute(select(Sku, Listing.pack_size).join(Listing, Listing.sku_id == Sku.id).where(
-        Listing.channel_id == channel.id, Listing.external_id == external_id)).first()
+        Listing.channel_id == channel.id, Listing.external_id == external_id)
+        .options(lazyload(Sku.components))).first()
     if row is not None:
         return row[0], int(row[1])
     if external_sku:

@@ -22,6 +22,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from omnistock.channels.base import ChannelAdapter, StockResult, StockUpdate
+from omnistock.channels.http import answers
 from omnistock.config import Settings
 from omnistock.domain.allocation import listing_quantity
 from omnistock.errors import ChannelError, PlatformThrottled, PlatformTransient
@@ -60,6 +61,7 @@ class Outcome:
     latency_ms: int
     call_failed: bool  # the whole call failed (throttle, auth, outage), not just this item
     call_id: str | None  # one id per platform call; None when the item was not attempted
+    response: str | None = None  # what the platform answered to the call
 
 
 @dataclass
@@ -158,8 +160,10 @@ def call_platform(adapter: ChannelAdapter, claimed: Sequence[Claimed], bucket: T
             continue
         updates = [StockUpdate(c.external_id, c.value, c.extra, c.external_sku) for c in chunk]
         started = time.perf_counter()
+        heard: list[str] = []
         try:
-            results = adapter.set_stock(updates)
+            with answers() as heard:
+                results = adapter.set_stock(updates)
             whole_failed = False
         except PlatformThrottled as exc:
             bucket.penalize(exc.retry_after)
@@ -172,16 +176,23 @@ def call_platform(adapter: ChannelAdapter, claimed: Sequence[Claimed], bucket: T
         latency = int((time.perf_counter() - started) * 1000)
         call_id = uuid.uuid4().hex
         by_id = {r.external_id: r for r in results}
+        response = "\n".join(heard) or None
         for c in chunk:
             result = by_id.get(c.external_id) or StockResult(c.external_id, False, RuntimeError("no result"))
-            outcomes.append(Outcome(c, result, latency, whole_failed, call_id))
+            outcomes.append(Outcome(c, result, latency, whole_failed, call_id, response))
         if whole_failed and i + size < len(claimed):
             # Do not spend the rest of the batch on a platform that just failed: release it untouched.
+            why = results[0].error if results else None
+            left: Exception = why if isinstance(why, PlatformThrottled) else RuntimeError("not attempted")
             for c in claimed[i + size:]:
-                outcomes.append(Outcome(c, StockResult(c.external_id, False, RuntimeError("not attempted")),
-                                        0, True, None))
+                outcomes.append(Outcome(c, StockResult(c.external_id, False, left), 0, True, None))
             break
     return outcomes
+
+
+def _held_back(outcome: Outcome) -> bool:
+    """Not pushed because the platform throttled this call or the one before it in the round."""
+    return isinstance(outcome.result.error, PlatformThrottled)
 
 
 def backoff_seconds(attempt: int, error: BaseException | None) -> float:
@@ -227,6 +238,15 @@ def record(session: Session, channel_id: int, outcomes: Sequence[Outcome], now: 
             lst.attempts, lst.last_error, lst.failing_since, lst.next_attempt_at = 0, None, None, None
             if o.result.extra_updates:
                 lst.extra = {**(lst.extra or {}), **dict(o.result.extra_updates)}
+        elif _held_back(o):
+            # Throttled, or left untried after a throttled call: the platform is up and the listing did nothing
+            # wrong. It waits only for the platform's retry-after (the token bucket holds every call back until
+            # then), without a growing backoff, a failure mark or a count towards the breaker.
+            report.failed += 1
+            lst.dirty = True
+            lst.dirty_since = lst.dirty_since or now
+            retry_after = error.retry_after if isinstance(error, PlatformThrottled) else 0.0
+            lst.next_attempt_at = now + timedelta(seconds=retry_after) if retry_after else None
         else:
             any_call_failed = any_call_failed or o.call_failed
             report.failed += 1
@@ -242,7 +262,8 @@ def record(session: Session, channel_id: int, outcomes: Sequence[Outcome], now: 
             calls.record(session, channel_id=channel_id, op="set_stock", ok=o.result.ok, latency_ms=o.latency_ms,
                          at=now, listing_id=lst.id, sku_id=lst.sku_id, value=o.claimed.value,
                          error=None if o.result.ok else str(error), attempt=o.claimed.attempt, call_id=o.call_id,
-                         propagation_ms=_ms_since(o.claimed.dirty_since, now) if o.result.ok else None)
+                         propagation_ms=_ms_since(o.claimed.dirty_since, now) if o.result.ok else None,
+                         response=o.response)
     report.calls = len({o.call_id for o in outcomes if o.call_id})
     if any_call_failed and not any_call_ok:
         breaker.failed(state, now)

@@ -30,22 +30,26 @@ def compare(channel: str) -> None:
     from omnistock.cli import database, handled, operator, out
 
     db = database()
-    with handled():
-        diffs = rollout.compare(db, db.settings, channel, operator())
-    table = Table("Id", "SKU", "Platform item", "omnistock", "Platform")
+    try:
+        with handled():
+            diffs = rollout.compare(db, db.settings, channel, operator())
+    finally:
+        db.dispose()
+    table = Table("Id", "SKU", "Platform item", "omnistock", "Platform", "Explanation")
     for d in diffs:
-        table.add_row(str(d.id), d.sku or "-", d.external_id, str(d.expected), str(d.platform))
+        table.add_row(str(d.id), d.sku or "-", d.external_id, str(d.expected), str(d.platform), d.explanation or "")
     out.print(table)
     out.print(f"{len(diffs)} difference(s)")
 
 
 @rollout_app.command("explain")
-def explain(difference_id: int, reason: Annotated[str, typer.Option(help="What explains it.")]) -> None:
-    """Explain a difference (needed before going live)."""
+def explain(channel: str, difference_id: Annotated[int, typer.Argument(help="Its id (compare, report).")],
+            reason: Annotated[str, typer.Option(help="What explains it.")]) -> None:
+    """Explain a difference of the channel (needed before going live)."""
     from omnistock.cli import in_transaction, operator, out
 
-    in_transaction(lambda s: rollout.explain(s, difference_id, reason, operator()))
-    out.print(f"difference {difference_id} explained")
+    in_transaction(lambda s: rollout.explain(s, channel, difference_id, reason, operator()))
+    out.print(f"{channel}: difference {difference_id} explained")
 
 
 @rollout_app.command("report")
@@ -54,9 +58,10 @@ def report(channel: str) -> None:
     from omnistock.cli import in_transaction, operator, out
 
     result = in_transaction(lambda s: rollout.report(s, channel, operator()))
-    table = Table("SKU", "Differences", "Unexplained", "omnistock", "Platform")
+    table = Table("SKU", "Differences", "Unexplained (ids)", "omnistock", "Platform")
     for item in result["items"]:
-        table.add_row(item["sku"], str(item["differences"]), str(item["unexplained"]),
+        ids = ", ".join(str(i) for i in item["unexplained_ids"])
+        table.add_row(item["sku"], str(item["differences"]), f"{item['unexplained']} ({ids})" if ids else "0",
                       str(item["last_expected"]), str(item["last_platform"]))
     out.print(table)
     out.print(f"mode {result['mode']}; " + ("ready for live" if result["ready_for_live"]

@@ -56,6 +56,8 @@ class ChannelSync(Base):
     # the SKUs in pilot_skus (and shadows the rest)
     mode: Mapped[str] = mapped_column(String(8), default="live")
     pilot_skus: Mapped[list[Any] | None] = mapped_column()
+    # when the mode was last set: the scheduled shadow comparison (sync.rollout) starts a period after it
+    mode_since: Mapped[datetime | None] = mapped_column()
     # circuit breaker, shared by every worker process through the database
     breaker: Mapped[str] = mapped_column(String(16), default="closed")  # closed | open | half_open
     breaker_until: Mapped[datetime | None] = mapped_column()
@@ -93,6 +95,7 @@ class PlatformCall(Base):
     value: Mapped[int | None] = mapped_column(Integer)
     ok: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)
+    response: Mapped[str | None] = mapped_column(Text)  # what the platform answered (status, start of the body)
     latency_ms: Mapped[int] = mapped_column(Integer)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     # from the first stock change this push carries to the platform's answer (pushes only)

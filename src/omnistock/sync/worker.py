@@ -138,6 +138,9 @@ class ChannelLoop:
             poll_due = state is None or _due(state.last_poll_at, poll_every, now)
             full_due = state is None or _due(state.last_full_sync_at, full_every, now)
         if w.options.poll and poll_due and claim_job(w.db, self.channel_id, "last_poll_at", poll_every, now):
+            wait = self.bucket.reserve(1)  # a poll is a platform call too: within the same rate limit
+            if wait > 0:
+                w.stopping.wait(wait)
             poller.poll_once(w.db, w.settings, self.channel_id, now=w.clock)
         if w.options.full_sync and full_due and claim_job(w.db, self.channel_id, "last_full_sync_at", full_every,
                                                           now):

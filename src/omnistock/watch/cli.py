@@ -151,6 +151,13 @@ def trace_command(sku: str,
     core.out.print(table)
     core.out.print(f"{len(timeline['events'])} event(s) for {timeline['sku']} from {timeline['since']} "
                    f"until {timeline['until']}")
+    if timeline.get("batches"):
+        held = Table("Batch", "Expiry", "Location", "On hand", "Reserved", "Expired")
+        for b in timeline["batches"]:
+            held.add_row(b["batch"], b["expiry"] or "", b["location"], str(b["on_hand"]), str(b["reserved"]),
+                         "yes" if b["expired"] else "")
+        core.out.print("Batches now:")
+        core.out.print(held)
     if moment:
         shows = Table("Channel", "Listing", "Shown", "Known from", "Since")
         for row in shown:

@@ -157,14 +157,15 @@ def _request(job: Job, config: Settings) -> wire.Request:
 
 def _email(job: Job, config: Settings) -> None:
     title, text = _text(job)
-    html: str | None = None
-    attachments: list[tuple[str, str, bytes]] = []
     figures = (job.other or {}).get("figures")
-    if figures:
-        from omnistock.watch.report_render import email_parts
+    if not figures:
+        mail.send(job.settings, config, mail.compose(job.settings, config, title, wire.plain(text)))
+        return
+    from omnistock.watch.report_render import email_parts  # matplotlib: loaded only to send a report
 
-        html, attachments = email_parts(figures)
-    mail.send(job.settings, config, mail.compose(job.settings, config, title, wire.plain(text), html, attachments))
+    parts = email_parts(figures)
+    mail.send(job.settings, config, mail.compose(job.settings, config, title, wire.plain(text), parts.html,
+                                                 parts.attachments, parts.inline))
 
 
 def record(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None:

@@ -1,18 +1,23 @@
 """Automatic holds and their alerts: a new platform order is held when its SKU is under an open drift on a
 channel in `hold` mode, or its quantity is far above the usual; every held order raises an alert in the
 transaction that held it (an oversell: critical, at once); releases are audited; and held orders are released
-by themselves once their cause has cleared and their stock can be reserved."""
+by themselves once their cause has cleared and their stock can be reserved — an order held for an item that
+mapped to no SKU once the item is mapped (its lines read again from the delivery the inbox kept)."""
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from omnistock.channels.base import PlatformOrderLine
+from omnistock.channels.stored_orders import platform_lines
 from omnistock.domain.access import Principal, Role
 from omnistock.domain.stock import expand_line
 from omnistock.errors import Conflict
@@ -21,6 +26,10 @@ from omnistock.services.availability import available_by_sku
 from omnistock.store.db import Database
 from omnistock.store.tables import Channel, Order, OrderEvent, OrderLine, Sku
 from omnistock.store.types import utcnow
+from omnistock.sync import intake
+from omnistock.sync.intake import RELEASING
+from omnistock.sync.listings import resolve
+from omnistock.sync.tables import InboxEvent
 from omnistock.watch import alerts, rulebook
 from omnistock.watch.tables import Difference, WatchChannel
 
@@ -56,11 +65,18 @@ def open_drift(session: Session, channel_id: int, sku_ids: Sequence[int]) -> Dif
 
 
 def drift_hold(session: Session, channel: Channel, lines: Sequence[orders.LineSpec]) -> str | None:
-    ids = _sku_ids(session, lines)
-    diff = open_drift(session, channel.id, list(ids.values()))
-    if diff is None:
+    codes = sorted({ln.sku for ln in lines})
+    # One query (it runs for every platform order): an open fault of one of the lines' SKUs on this channel
+    # when it is set to hold.
+    found = session.execute(
+        select(Difference, Sku.code).join(Sku, Sku.id == Difference.sku_id)
+        .join(WatchChannel, WatchChannel.channel_id == Difference.channel_id)
+        .where(Difference.channel_id == channel.id, Sku.code.in_(codes), Difference.status.in_(OPEN),
+               Difference.kind.in_(FAULTS), WatchChannel.reconcile_mode == "hold")
+        .order_by(Difference.id).limit(1)).first()
+    if found is None:
         return None
-    code = next((c for c, i in ids.items() if i == diff.sku_id), "?")
+    diff, code = found
     return (f"drift: {code} shows {diff.platform if diff.platform is not None else 'nothing'} on {channel.code}, "
             f"should show {diff.expected} (reconciliation #{diff.run_id}); held until the difference is gone")
 
@@ -162,14 +178,15 @@ def _reservable(session: Session, held: Sequence[Order]) -> list[Order]:
 
 
 def release_cleared(db: Database, limit: int = 200) -> int:
-    """Release held orders whose cause has cleared: no open drift left on a hold channel, and stock enough."""
+    """Release held orders whose cause has cleared: no open drift left on a hold channel, every item mapped, and
+    stock enough."""
+    released = complete_mapped(db, limit)
     with db.reading() as session:
         held = list(session.scalars(select(Order).where(Order.status == "held").order_by(Order.id).limit(limit)))
         held = [o for o in held if cause_of(o.hold_reason) in RELEASABLE]
         drift_free = [o for o in held if cause_of(o.hold_reason) != "drift" or open_drift(
             session, o.channel_id, [ln.sku_id for ln in o.lines]) is None]
         candidates = [(o.id, cause_of(o.hold_reason)) for o in _reservable(session, drift_free)]
-    released = 0
     for order_id, cause in candidates:
         try:
             with db.transaction() as session:
@@ -178,3 +195,108 @@ def release_cleared(db: Database, limit: int = 200) -> int:
         except Conflict:
             continue  # taken by someone else meanwhile, or still short after all: it stays held
     return released
+
+
+# --- orders held for an unmapped item -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Mapped:
+    external_id: str
+    sku: Sku
+    qty: int
+    unit_price: Decimal | None
+
+
+def _kept_lines(session: Session, order: Order) -> list[PlatformOrderLine] | None:
+    """The order's platform lines from the delivery that created it: the order itself has no line for an item
+    that mapped to no SKU, the inbox kept the platform's payload whole."""
+    payload = session.scalar(select(InboxEvent.payload).where(
+        InboxEvent.order_id == order.id, InboxEvent.kind.not_in(RELEASING)).order_by(InboxEvent.id).limit(1))
+    return platform_lines(order.channel.kind, payload)
+
+
+def _mapped(session: Session, order: Order) -> list[_Mapped] | None:
+    """Every platform line with its SKU as intake would map it now; None while some item still maps to none
+    (or the lines cannot be read back)."""
+    lines = _kept_lines(session, order)
+    if lines is None:
+        return None
+    out = []
+    for pl in lines:
+        found = resolve(session, order.channel, pl.external_id, pl.external_sku)
+        if found is None:
+            return None
+        sku, pack = found
+        price = pl.unit_price if pl.unit_price is None or pack == 1 else pl.unit_price / pack
+        out.append(_Mapped(pl.external_id, sku, pl.qty * pack, price))
+    return out
+
+
+def _missing_lines(order: Order, mapped: Sequence[_Mapped]) -> list[_Mapped] | None:
+    """The mapped lines the order lacks (intake made lines of the items that mapped then); None when the order's
+    lines are not a part of them (changed since): a person must look."""
+    have = Counter((ln.sku_id, ln.qty) for ln in order.lines)
+    missing = []
+    for m in mapped:
+        if have[(m.sku.id, m.qty)] > 0:
+            have[(m.sku.id, m.qty)] -= 1
+        else:
+            missing.append(m)
+    return None if +have else missing
+
+
+def complete_mapped(db: Database, limit: int = 200) -> int:
+    """Orders held because an item mapped to no SKU whose items all map now: their lines are completed from
+    the kept delivery and they are released, or kept held for stock (then released like any short order).
+    Returns the orders released."""
+    with db.reading() as session:
+        held = list(session.scalars(select(Order).where(Order.status == "held", Order.hold_reason.like("unmapped:%"))
+                                    .order_by(Order.id).limit(limit)))
+        ready = [o.id for o in held if _mapped(session, o) is not None]
+    released = 0
+    for order_id in ready:
+        with db.transaction() as session:
+            released += _complete(session, order_id)
+    return released
+
+
+def _complete(session: Session, order_id: int) -> int:
+    order = orders.get_order(session, order_id, AUTO, lock=True)
+    if order.status != "held" or cause_of(order.hold_reason) != "unmapped":
+        return 0  # released or cancelled meanwhile
+    mapped = _mapped(session, order)
+    missing = _missing_lines(order, mapped) if mapped is not None else None
+    if missing is None:
+        if mapped is not None:
+            log.warning("order %s: its lines no longer match its delivery; left held for a person", order.id)
+        return 0
+    before = [{"sku": ln.sku.code, "qty": ln.qty} for ln in order.lines]
+    # The checks intake runs on an order whose lines all map (drift hold, unusual quantity), on the whole
+    # order, before its new lines count among the SKUs' usual ones.
+    specs = [orders.LineSpec(m.sku.code, m.qty, m.unit_price) for m in mapped or ()]
+    held_for = next((r for r in (check(session, order.channel, specs) for check in intake.hold_checks) if r), None)
+    for m in missing:
+        order.lines.append(OrderLine(order_id=order.id, sku=m.sku, sku_id=m.sku.id, qty=m.qty, reserved=0,
+                                     shipped=0, returned=0, unit_price=m.unit_price))
+    session.flush()
+    items = ", ".join(sorted({m.external_id for m in missing}))
+    audit.record(session, actor=AUTO.name, action="order.lines_mapped", entity=f"order:{order.id}",
+                 sku_id=missing[0].sku.id if missing else None, before={"lines": before},
+                 after={"lines": [{"sku": ln.sku.code, "qty": ln.qty} for ln in order.lines]},
+                 reason=f"platform item(s) {items} mapped to a SKU")
+    session.add(OrderEvent(order_id=order.id, kind="lines_mapped", actor=AUTO.name, at=utcnow(),
+                           detail={"lines": [{"external_id": m.external_id, "sku": m.sku.code, "qty": m.qty}
+                                             for m in missing]}))
+    # Its cause is gone whatever the stock says: a shortfall from here on is an oversell, alerted as one.
+    alerts.resolve(session, [f"order_held:order:{order.id}"])
+    if held_for:
+        orders.hold(session, order, held_for, AUTO.name)  # held on for the new cause, with its own alert
+        return 0
+    try:
+        orders.release(session, order.id, AUTO, reason=f"unmapped cleared: {items} mapped; stock can be reserved")
+    except Conflict:
+        # Short of stock: the release held it again with the shortfall in the same transaction; the lines
+        # completed above stay, and it is released like any short order once stock arrives.
+        return 0
+    return 1

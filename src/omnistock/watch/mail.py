@@ -14,8 +14,10 @@ TIMEOUT_S = 10.0
 
 
 def compose(settings: dict[str, Any], config: Settings, subject: str, text: str, html: str | None = None,
-            attachments: Sequence[tuple[str, str, bytes]] = ()) -> EmailMessage:
-    """A message to the notifier's recipients; attachments are (file name, MIME type, bytes)."""
+            attachments: Sequence[tuple[str, str, bytes]] = (),
+            inline: Sequence[tuple[str, bytes]] = ()) -> EmailMessage:
+    """A message to the notifier's recipients; attachments are (file name, MIME type, bytes), inline images of
+    the HTML body (content id, PNG), which it shows as `cid:<content id>`."""
     msg = EmailMessage()
     msg["From"] = settings.get("sender") or config.smtp_from or "omnistock@localhost"
     msg["To"] = ", ".join(settings["to"])
@@ -23,6 +25,10 @@ def compose(settings: dict[str, Any], config: Settings, subject: str, text: str,
     msg.set_content(text)
     if html is not None:
         msg.add_alternative(html, subtype="html")
+        body = msg.get_body(("html",))
+        assert body is not None
+        for cid, png in inline:
+            body.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>")
     for name, mime, data in attachments:
         main, _, sub = mime.partition("/")
         msg.add_attachment(data, maintype=main, subtype=sub, filename=name)

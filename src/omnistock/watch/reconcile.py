@@ -52,6 +52,16 @@ class Found:
     last_pushed: int | None
 
 
+@dataclass(frozen=True)
+class Agreed:
+    """A listing showing what it should show now, but not its last pushed value: its read must be kept (see
+    `AgreedRead`); a listing showing its last pushed value with no push pending needs no record."""
+
+    listing_id: int
+    sku_id: int
+    platform: int
+
+
 @dataclass
 class PageCall:
     latency_ms: int
@@ -156,9 +166,10 @@ def _page(source: PageSource, cursor: str | None, calls: list[PageCall]) -> Stoc
 
 
 def compare(session: Session, channel_id: int, platform: dict[str, int], read_started: datetime, now: datetime,
-            progress: Progress | None = None) -> tuple[list[Found], int]:
+            progress: Progress | None = None, agreed: list[Agreed] | None = None) -> tuple[list[Found], int]:
     """The differences between the platform's items and the channel's listings; (found, listings checked).
-    `platform` is consumed: what is left in it at the end maps to no listing.
+    `platform` is consumed: what is left in it at the end maps to no listing. `agreed`, when given, gets the
+    listings that showed what they should although not their last push (their reads are not derivable).
 
     Listings are walked in external-id order a chunk at a time. Most show exactly what was last pushed and are settled
     at once; only the others (pending, never pushed, or showing something else) need what they should show
@@ -194,6 +205,8 @@ def compare(session: Session, channel_id: int, platform: dict[str, int], read_st
                 if kind is not None:
                     found.append(Found(kind, r.id, r.sku_id, r.external_id, targets[r.id], value,
                                        r.last_pushed_value))
+                elif agreed is not None and value is not None:
+                    agreed.append(Agreed(r.id, r.sku_id, value))
         checked += len(rows)
         if progress and progress.compared:
             progress.compared(checked, int(total))
@@ -227,10 +240,14 @@ def execute(db: Database, settings: Settings, run_id: int, *, source: PageSource
     try:
         read_started = clock()
         reading = read_all(source, progress, heartbeat=lambda: _renew(db, run_id))
+        agreed: list[Agreed] = []
         with db.reading() as session:
-            found, checked = compare(session, run.channel_id, reading.items, read_started, clock(), progress)
+            found, checked = compare(session, run.channel_id, reading.items, read_started, clock(), progress,
+                                     agreed)
         with db.transaction() as session:
-            return reconcile_finish.finish(session, run_id, found, checked, reading.calls, clock())
+            return reconcile_finish.finish(session, run_id, found, checked, reading.calls, clock(),
+                                           agreed=agreed, read_started=read_started,
+                                           keep_reads=timedelta(days=settings.call_retention_days))
     except Exception as exc:
         if not isinstance(exc, OmnistockError):
             log.exception("reconciliation %s of channel %s failed", run_id, channel.code)

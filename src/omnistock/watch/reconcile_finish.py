@@ -1,14 +1,15 @@
-"""Recording a reconciliation run: its differences (carried over from the last run when found again), what the
-channel's setting does about them (push again, alert, hold orders), its alerts, and the lock released."""
+"""Recording a reconciliation run: its differences (carried over from the last run when found again), the reads
+no other record tells, what the channel's setting does about the differences (push again, alert, hold orders),
+its alerts, and the lock released."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from omnistock.domain.reconciliation import DifferenceKind, Mode, action_for
@@ -17,8 +18,8 @@ from omnistock.sync import calls, dirty
 from omnistock.sync.listings import note_unmapped
 from omnistock.sync.tables import ChannelSync, Listing
 from omnistock.watch import alerts
-from omnistock.watch.reconcile import Found, PageCall, watch_settings
-from omnistock.watch.tables import Difference, Reconciliation
+from omnistock.watch.reconcile import Agreed, Found, PageCall, watch_settings
+from omnistock.watch.tables import AgreedRead, Difference, Reconciliation
 
 OPEN = ("open", "healing")
 FAULTS = (DifferenceKind.DRIFT, DifferenceKind.MISSING)
@@ -52,7 +53,8 @@ def fail(session: Session, run_id: int, exc: BaseException, page_calls: Sequence
 
 
 def finish(session: Session, run_id: int, found: Sequence[Found], checked: int, page_calls: Sequence[PageCall],
-           now: datetime) -> Reconciliation:
+           now: datetime, *, agreed: Sequence[Agreed] = (), read_started: datetime | None = None,
+           keep_reads: timedelta | None = None) -> Reconciliation:
     run = session.get(Reconciliation, run_id, with_for_update=True)
     assert run is not None
     channel = session.get(Channel, run.channel_id)
@@ -82,6 +84,8 @@ def finish(session: Session, run_id: int, found: Sequence[Found], checked: int, 
         gone.resolved_at = now
     for start in range(0, len(rows), BULK):
         session.execute(insert(Difference), rows[start:start + BULK])
+    _record_reads(session, run, agreed, now, keep_reads)
+    run.read_started_at = read_started
     for start in range(0, len(heal), BULK):
         dirty.mark_listings(session, Listing.id.in_(heal[start:start + BULK]))
     for f in [f for f in found if f.kind is DifferenceKind.UNMAPPED][:UNMAPPED_NOTED]:
@@ -93,6 +97,19 @@ def finish(session: Session, run_id: int, found: Sequence[Found], checked: int, 
     _record_calls(session, run, page_calls, now)
     _release(session, run, now)
     return run
+
+
+def _record_reads(session: Session, run: Reconciliation, agreed: Sequence[Agreed], now: datetime,
+                  keep: timedelta | None) -> None:
+    """The reads no other record tells, in bulk; those older than the push records they sit beside go (a read
+    derived from a push can be told only as long as the push is kept)."""
+    if keep is not None:
+        session.execute(delete(AgreedRead).where(AgreedRead.channel_id == run.channel_id,
+                                                 AgreedRead.found_at < now - keep))
+    rows = [{"run_id": run.id, "channel_id": run.channel_id, "listing_id": a.listing_id, "sku_id": a.sku_id,
+             "platform": a.platform, "found_at": now} for a in agreed]
+    for start in range(0, len(rows), BULK):
+        session.execute(insert(AgreedRead), rows[start:start + BULK])
 
 
 def _alerts(session: Session, channel: Channel, found: Sequence[Found], now: datetime) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from statistics import median
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
+from omnistock.domain.access import Principal
 from omnistock.errors import Invalid
 from omnistock.store.tables import Channel, Order, OrderEvent
 from omnistock.sync.tables import PlatformCall
@@ -77,15 +78,23 @@ def percentile(histogram: dict[int, int], q: float) -> float | None:
 
 
 class _Tally:
-    """Figures being counted for every channel id and overall (key None)."""
+    """Figures being counted for every channel id and overall (key None). With `channels`, only what happened on
+    those channels counts, overall too (a reader scoped to some channels sees their report, nothing else)."""
 
-    def __init__(self) -> None:
+    def __init__(self, channels: Collection[int] | None = None) -> None:
         self.counts: dict[int | None, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.latency: dict[int | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         self.resolve_minutes: dict[int | None, list[float]] = defaultdict(list)
+        self.channels = None if channels is None else frozenset(channels)
+
+    def counts_in(self, channel_id: int | None) -> bool:
+        return self.channels is None or channel_id in self.channels
 
     def add(self, channel_id: int | None, figure: str, n: float = 1) -> None:
-        self.counts[channel_id][figure] += n
+        if not self.counts_in(channel_id):
+            return
+        if channel_id is not None:  # what belongs to no channel (a low-stock alert) counts once, overall
+            self.counts[channel_id][figure] += n
         self.counts[None][figure] += n
 
 
@@ -99,6 +108,8 @@ def _calls(session: Session, tally: _Tally, week: Week) -> None:
         .where(PlatformCall.op == "set_stock", _window(PlatformCall.at, week))
         .group_by(PlatformCall.channel_id, PlatformCall.ok, PlatformCall.latency_ms))
     for cid, ok, latency, n in rows:
+        if not tally.counts_in(cid):
+            continue
         tally.add(cid, "pushes", n)
         if not ok:
             tally.add(cid, "failures", n)
@@ -142,10 +153,11 @@ def _alerts(session: Session, tally: _Tally, week: Week) -> None:
     for cid, created, resolved in session.execute(select(Alert.channel_id, Alert.created_at, Alert.resolved_at)
                                                   .where(_window(Alert.resolved_at, week))):
         tally.add(cid, "alerts_resolved")
-        if resolved is None:
+        if resolved is None or not tally.counts_in(cid):
             continue
         minutes = (resolved - created).total_seconds() / 60
-        tally.resolve_minutes[cid].append(minutes)
+        if cid is not None:
+            tally.resolve_minutes[cid].append(minutes)
         tally.resolve_minutes[None].append(minutes)
 
 
@@ -172,17 +184,18 @@ def _scope(tally: _Tally, key: int | None) -> dict[str, Any]:
     return out
 
 
-def tally_week(session: Session, week: Week) -> _Tally:
-    tally = _Tally()
+def tally_week(session: Session, week: Week, channels: Collection[int] | None = None) -> _Tally:
+    tally = _Tally(channels)
     for part in (_calls, _drift, _orders, _alerts, _complaints):
         part(session, tally, week)
     return tally
 
 
-def weekly(session: Session, week: Week, zone: ZoneInfo) -> dict[str, Any]:
-    """The report: every figure this week and the week before, overall and for each channel."""
+def weekly(session: Session, week: Week, zone: ZoneInfo, channels: Collection[int] | None = None) -> dict[str, Any]:
+    """The report: every figure this week and the week before, overall and for each channel (of `channels` only,
+    when given: the report of a reader scoped to them)."""
     before = week.previous(zone)
-    now, then = tally_week(session, week), tally_week(session, before)
+    now, then = tally_week(session, week, channels), tally_week(session, before, channels)
     codes = dict(session.execute(select(Channel.id, Channel.code)).all())
     ids = sorted({k for k in (*now.counts, *then.counts) if k is not None and k in codes}, key=lambda c: codes[c])
     return {"week": week.label, "from": week.start.astimezone(zone).isoformat(),
@@ -202,3 +215,13 @@ def rows_of(report: dict[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
     yield OVERALL, report[OVERALL]
     for ch in report["channels"]:
         yield ch["channel"], ch
+
+
+def visible_channels(session: Session, principal: Principal) -> list[int] | None:
+    """The channels whose figures the caller may read; None for all. A caller scoped to locations only sees
+    no channel's figures: the report is about platforms, and a store's stock is not one platform's."""
+    if not principal.scoped:
+        return None
+    if principal.channels is None:
+        return []
+    return list(session.scalars(select(Channel.id).where(Channel.code.in_(sorted(principal.channels)))))

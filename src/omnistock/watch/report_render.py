@@ -1,10 +1,11 @@
 """The weekly sync report as people read it: an HTML page with charts (matplotlib PNGs, embedded so the page
-travels alone by e-mail), an XLSX workbook, and a short markdown summary for chat robots."""
+travels alone), an XLSX workbook, the two as an e-mail, and a short markdown summary for chat robots."""
 
 from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment
@@ -37,7 +38,7 @@ th { background: #eef2f7; text-align: left; } td.n { text-align: right; font-var
 </small></td>{% endfor %}</tr>{% endfor %}
 </table>
 <p><small>Each cell: this week (the week before).</small></p>
-<div class="charts">{% for title, png in charts %}<img alt="{{ title }}" src="data:image/png;base64,{{ png }}">
+<div class="charts">{% for title, src in charts %}<img alt="{{ title }}" src="{{ src }}">
 {% endfor %}</div>
 </body></html>""")
 
@@ -92,9 +93,14 @@ def charts(report: dict[str, Any]) -> list[tuple[str, bytes]]:
 
 
 def html(report: dict[str, Any]) -> str:
-    pngs = [(title, base64.b64encode(png).decode()) for title, png in charts(report)]
+    """The page on its own: charts embedded as data URIs, so that the file travels and opens anywhere."""
+    return _page(report, [(title, "data:image/png;base64," + base64.b64encode(png).decode())
+                          for title, png in charts(report)])
+
+
+def _page(report: dict[str, Any], images: list[tuple[str, str]]) -> str:
     return PAGE.render(r=report, scopes=list(rows_of(report)), figures=FIGURES, labels=LABELS, fmt=_fmt,
-                       trend=_trend, charts=pngs)
+                       trend=_trend, charts=images)
 
 
 def xlsx(report: dict[str, Any]) -> bytes:
@@ -127,7 +133,23 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def email_parts(report: dict[str, Any]) -> tuple[str, list[tuple[str, str, bytes]]]:
-    """The report as an HTML body and an XLSX attachment."""
-    return html(report), [(f"omnistock-sync-{report['week']}.xlsx",
-                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx(report))]
+@dataclass(frozen=True)
+class EmailParts:
+    """The report as an e-mail: an HTML body whose charts are inline images (`cid:`, since mail clients such as
+    Gmail and Outlook show no data-URI images), those images as (content id, PNG), and the attachments as
+    (file name, MIME type, bytes): the whole page (charts embedded, opens in any browser) and the workbook."""
+
+    html: str
+    inline: list[tuple[str, bytes]]
+    attachments: list[tuple[str, str, bytes]]
+
+
+def email_parts(report: dict[str, Any]) -> EmailParts:
+    pngs = charts(report)
+    ids = [f"chart{n}.{report['week']}@omnistock" for n in range(len(pngs))]
+    body = _page(report, [(title, f"cid:{cid}") for (title, _), cid in zip(pngs, ids)])
+    page = _page(report, [(title, "data:image/png;base64," + base64.b64encode(png).decode()) for title, png in pngs])
+    name = f"omnistock-sync-{report['week']}"
+    return EmailParts(body, [(cid, png) for cid, (_, png) in zip(ids, pngs)], [
+        (f"{name}.html", "text/html", page.encode("utf-8")),
+        (f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx(report))])

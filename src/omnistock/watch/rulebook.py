@@ -35,6 +35,12 @@ RULES: dict[str, tuple[str, dict[str, Any]]] = {
     # hold an order whose line quantity is over factor x the SKU's average line over `days` (with at least
     # min_lines lines to go by, and only from min_qty units up)
     "unusual_quantity": ("warning", {"factor": 10, "days": 30, "min_lines": 5, "min_qty": 10}),
+    # a complaint-desk case near (warning) or past (critical) its first-response or resolution due time, from the
+    # SLA watch's escalations (omnistock.care.sla_alerts); resolved once the case is answered or resolved
+    "sla_breach": ("critical", {}),
+    # a batch past its expiry (less OMNISTOCK_EXPIRY_MARGIN_DAYS) that still holds units anywhere: its units are
+    # moved out of sale (omnistock.watch.expiry); resolved once they are written off or sent back
+    "batch_expired": ("warning", {}),
 }
 COMMON = {"renotify_minutes": 60}
 

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnistock.services.availability import available_by_sku
 from omnistock.store.db import Database
-from omnistock.store.tables import Channel, Order, OrderLine, Sku
+from omnistock.store.tables import BundleComponent, Channel, Order, OrderLine, Sku
 from omnistock.store.types import utcnow
 from omnistock.sync.tables import ChannelSync, Listing
 from omnistock.watch import alerts, rulebook
 from omnistock.watch.tables import Alert
 
 BATCH = 5000
+REORDER = "/api/v1/reorder/suggestions"  # omnistock.api.routes.money: ?sku=<code>
 log = logging.getLogger("omnistock.watch")
 
 
@@ -35,12 +37,9 @@ def low_stock(session: Session, now: datetime) -> None:
     if rule.enabled:
         s = rule.settings
         days = max(1.0, float(s["sales_days"]))
-        sold = dict(session.execute(
-            select(OrderLine.sku_id, func.sum(OrderLine.qty)).join(Order, Order.id == OrderLine.order_id)
-            .where(Order.created_at >= now - timedelta(days=days), Order.status != "cancelled")
-            .group_by(OrderLine.sku_id)).all())
+        demand = _recent_demand(session, now - timedelta(days=days))
         listed = set(session.scalars(select(Listing.sku_id).distinct()))
-        watched = sorted(listed | set(sold))
+        watched = sorted(listed | set(demand))
         per_sku = {str(k): int(v) for k, v in (s.get("per_sku") or {}).items()}
         for start in range(0, len(watched), BATCH):
             chunk = watched[start:start + BATCH]
@@ -48,7 +47,7 @@ def low_stock(session: Session, now: datetime) -> None:
                          .all())
             available = available_by_sku(session, codes)
             for sid, code in codes.items():
-                have, rate = available.get(sid, 0), float(sold.get(sid) or 0) / days
+                have, rate = available.get(sid, 0), float(demand.get(sid) or 0) / days
                 threshold = per_sku.get(code, int(s["threshold"]))
                 cover = have / rate if rate > 0 else None
                 short_cover = cover is not None and float(s["cover_days"]) > 0 and cover < float(s["cover_days"])
@@ -60,8 +59,27 @@ def low_stock(session: Session, now: datetime) -> None:
                     f"{have} available, {cover:.1f} days of cover at {rate:.1f}/day"
                 alerts.raise_alert(session, alerts.Condition(
                     kind="low_stock", key=key, severity=rule.severity, sku_id=sid, message=f"{code} is low: {why}",
-                    detail={"available": have, "threshold": threshold, "daily_sales": round(rate, 2)}), now)
+                    detail={"available": have, "threshold": threshold, "daily_sales": round(rate, 2),
+                            "cover_days": None if cover is None else round(cover, 1),
+                            # what to buy, and how much: the purchasing side's suggestion for this SKU
+                            "reorder": f"{REORDER}?{urlencode({'sku': code})}"}), now)
     alerts.resolve_others(session, "low_stock:", raised, now)
+
+
+def _recent_demand(session: Session, since: datetime) -> dict[int, int]:
+    """Units ordered per SKU since then (cancelled orders aside). A bundle's sales count for it and, times the
+    units it holds, for each of its components: a component sold only inside bundles runs out all the same."""
+    sold = {int(sid): int(q) for sid, q in session.execute(
+        select(OrderLine.sku_id, func.sum(OrderLine.qty)).join(Order, Order.id == OrderLine.order_id)
+        .where(Order.created_at >= since, Order.status != "cancelled").group_by(OrderLine.sku_id))}
+    demand = dict(sold)
+    bundles = sorted(sold)
+    for start in range(0, len(bundles), BATCH):
+        for bid, cid, qty in session.execute(
+                select(BundleComponent.bundle_id, BundleComponent.component_id, BundleComponent.qty)
+                .where(BundleComponent.bundle_id.in_(bundles[start:start + BATCH]))):
+            demand[cid] = demand.get(cid, 0) + sold[bid] * int(qty)
+    return demand
 
 
 def sync_failing(session: Session, now: datetime) -> None:
@@ -69,27 +87,33 @@ def sync_failing(session: Session, now: datetime) -> None:
     raised: set[str] = set()
     if rule.enabled:
         s = rule.settings
+        # Only channels that are switched on: a disabled channel is pushed nothing, so its changes wait by design.
         codes = dict(session.execute(select(Channel.id, Channel.code).where(Channel.enabled.is_(True)))
                      .all())
         failing = session.execute(
             select(Listing.channel_id, func.count(), func.min(Listing.failing_since))
-            .where(Listing.failing_since <= now - timedelta(minutes=float(s["failing_minutes"])))
+            .where(Listing.channel_id.in_(list(codes)),
+                   Listing.failing_since <= now - timedelta(minutes=float(s["failing_minutes"])))
             .group_by(Listing.channel_id)).all()
         for cid, count, since in failing:
+            assert since is not None  # the filter compares it
             _raise(session, raised, rule.severity, f"sync_failing:failing:{cid}", cid, now,
-                   f"{codes.get(cid, cid)}: {count} listing(s) failing to push since {since:%H:%M} UTC",
-                   {"failing": int(count)})
+                   f"{codes[cid]}: {count} listing(s) failing to push since {since:%H:%M} UTC",
+                   {"failing": int(count), "failing_since": since.isoformat()})
         backlog = session.execute(
             select(Listing.channel_id, func.count(), func.min(Listing.dirty_since))
-            .where(Listing.dirty.is_(True), Listing.dirty_since <= now - timedelta(seconds=float(s["backlog_seconds"])))
+            .where(Listing.channel_id.in_(list(codes)), Listing.dirty.is_(True),
+                   Listing.dirty_since <= now - timedelta(seconds=float(s["backlog_seconds"])))
             .group_by(Listing.channel_id)).all()
         for cid, count, oldest in backlog:
             age = int((now - oldest).total_seconds()) if oldest else 0
             _raise(session, raised, rule.severity, f"sync_failing:backlog:{cid}", cid, now,
-                   f"{codes.get(cid, cid)}: {count} change(s) waiting, the oldest for {age} s", {"backlog": int(count)})
-        for cid in session.scalars(select(ChannelSync.channel_id).where(ChannelSync.breaker == "open")):
+                   f"{codes[cid]}: {count} change(s) waiting, the oldest for {age} s",
+                   {"backlog": int(count), "oldest_seconds": age})
+        for cid in session.scalars(select(ChannelSync.channel_id).where(ChannelSync.channel_id.in_(list(codes)),
+                                                                         ChannelSync.breaker == "open")):
             _raise(session, raised, rule.severity, f"sync_failing:breaker:{cid}", cid, now,
-                   f"{codes.get(cid, cid)}: circuit breaker open, the platform keeps failing", {"breaker": "open"})
+                   f"{codes[cid]}: circuit breaker open, the platform keeps failing", {"breaker": "open"})
     alerts.resolve_others(session, "sync_failing:", raised, now)
 
 
@@ -101,26 +125,33 @@ def _raise(session: Session, raised: set[str], severity: str, key: str, channel_
 
 
 def intake_silent(session: Session, now: datetime) -> None:
+    """The usual pace of a channel is judged over the `lookback_days` up to its last order, not up to now: a
+    window ending now would empty itself as the silence goes on, and the alert would resolve while no order
+    comes in at all."""
     rule = rulebook.rule(session, "intake_silent")
     raised: set[str] = set()
     if rule.enabled:
         s = rule.settings
         window = timedelta(days=float(s["lookback_days"]))
-        rows = session.execute(
-            select(Order.channel_id, func.count(), func.min(Order.created_at), func.max(Order.created_at))
-            .where(Order.created_at >= now - window).group_by(Order.channel_id)).all()
+        floor = timedelta(minutes=float(s["min_minutes"]))
         codes = dict(session.execute(select(Channel.id, Channel.code).where(Channel.enabled.is_(True)))
                      .all())
-        for cid, count, first, last in rows:
-            if cid not in codes or int(count) < int(s["min_orders"]):
+        lasts = session.execute(select(Order.channel_id, func.max(Order.created_at))
+                                .where(Order.channel_id.in_(list(codes))).group_by(Order.channel_id)).all()
+        for cid, last in lasts:
+            if now - last <= floor:
+                continue  # silent for less than the shortest gap that ever alerts: no need to count
+            count, first = session.execute(select(func.count(), func.min(Order.created_at)).where(
+                Order.channel_id == cid, Order.created_at >= last - window)).one()
+            if int(count) < int(s["min_orders"]):
                 continue
             usual_gap = (last - first) / max(1, int(count) - 1)
-            allowed = max(timedelta(minutes=float(s["min_minutes"])), usual_gap * float(s["factor"]))
-            if now - last <= allowed:
+            if now - last <= max(floor, usual_gap * float(s["factor"])):
                 continue
             _raise(session, raised, rule.severity, f"intake_silent:{cid}", cid, now,
                    f"{codes[cid]}: no order for {int((now - last).total_seconds() // 60)} min; it usually takes "
-                   f"one every {max(1, int(usual_gap.total_seconds() // 60))} min", {"last_order_at": last.isoformat()})
+                   f"one every {max(1, int(usual_gap.total_seconds() // 60))} min",
+                   {"last_order_at": last.isoformat(), "usual_gap_minutes": round(usual_gap.total_seconds() / 60, 1)})
     alerts.resolve_others(session, "intake_silent:", raised, now)
 
 

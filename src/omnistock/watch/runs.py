@@ -1,4 +1,5 @@
-"""Reading reconciliation runs and their differences, and a channel's reconciliation settings."""
+"""Reading reconciliation runs and their differences, healing the differences a person picks, and a channel's
+reconciliation settings."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from sqlalchemy.orm import Session
 from omnistock.api.views import when
 from omnistock.domain.access import Principal
 from omnistock.domain.reconciliation import DifferenceKind, Mode
-from omnistock.errors import Forbidden, Invalid, NotFound
+from omnistock.errors import Conflict, Forbidden, Invalid, NotFound
 from omnistock.services import audit
 from omnistock.services.lookup import channel_by_code
 from omnistock.store.paging import Page, page_query
 from omnistock.store.tables import Channel, Sku
+from omnistock.sync import dirty
+from omnistock.sync.tables import ChannelSync, Listing
 from omnistock.watch.reconcile import watch_settings
 from omnistock.watch.tables import Difference, Reconciliation
 
@@ -43,9 +46,46 @@ def differences(session: Session, run_id: int, *, kind: str | None = None,
         stmt = stmt.where(Difference.kind == kind)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.execute(stmt.order_by(Difference.id).limit(limit)).all()
-    return [{"sku": code, "external_id": d.external_id, "kind": d.kind, "expected": d.expected,
+    return [{"id": d.id, "sku": code, "external_id": d.external_id, "kind": d.kind, "expected": d.expected,
              "platform": d.platform, "last_pushed": d.last_pushed, "action": d.action, "status": d.status}
             for d, code in rows], int(total)
+
+
+def heal(session: Session, run_id: int, difference_ids: list[int], principal: Principal) -> list[int]:
+    """Push the right quantity again to the listings of the differences picked from a run, as a run in heal mode
+    does for all of them (`reconcile_finish.finish`): they are marked dirty and the differences become `healing`
+    until `holds.confirm_healed` sees the push through. Nothing changes unless every picked difference can be
+    healed; picking one that is healing already is harmless. Returns the ids now healing."""
+    run, channel = get_run(session, run_id, principal)
+    wanted = sorted(set(difference_ids))
+    if not wanted:
+        raise Invalid("pick at least one difference to heal", field="differences")
+    if run.status != "done":
+        raise Conflict(f"reconciliation {run_id} is {run.status}: only a finished run's differences can be healed",
+                       field="id")
+    state = session.get(ChannelSync, run.channel_id)
+    if state is not None and state.mode == "shadow":
+        raise Conflict(f"channel {channel} is in shadow rollout: it pushes nothing to the platform", field="id")
+    found = {d.id: d for d in session.scalars(select(Difference).where(
+        Difference.run_id == run_id, Difference.id.in_(wanted)).order_by(Difference.id).with_for_update())}
+    unknown = [i for i in wanted if i not in found]
+    if unknown:
+        raise Invalid(f"reconciliation {run_id} has no difference {', '.join(map(str, unknown))}",
+                      field="differences")
+    problems = [f"{d.id} ({d.external_id}: {d.kind}, {d.status})" for d in found.values()
+                if d.status not in ("open", "healing") or d.kind != DifferenceKind.DRIFT.value or d.listing_id is None]
+    if problems:
+        # Only drift is healed by a push: a missing item needs a person on the platform, a stale one is being
+        # pushed already, and a difference found again by a later run is healed from that run.
+        raise Invalid(f"only open drift can be pushed again; not: {', '.join(problems)}", field="differences")
+    picked = [d for d in found.values() if d.status == "open"]
+    if picked:
+        dirty.mark_listings(session, Listing.id.in_(sorted({d.listing_id for d in picked if d.listing_id})))
+        for diff in picked:
+            diff.status, diff.action = "healing", "heal"
+        audit.record(session, actor=principal.name, action="reconciliation.heal", entity=f"reconciliation:{run_id}",
+                     after={"channel": channel, "differences": [d.id for d in picked]})
+    return sorted(found)
 
 
 def run_view(run: Reconciliation, channel: str, zone: ZoneInfo) -> dict[str, Any]:

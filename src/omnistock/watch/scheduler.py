@@ -1,6 +1,7 @@
 """The watch's periodic work, run beside the sync workers (`serve` and `worker`) and once per period across every
 process, each job claimed through the database: scheduled reconciliations, heal confirmation and automatic
-releases, the alert rules, the weekly report and the retention clean-up; plus the notification sender."""
+releases, the alert rules, the complaint desk's SLA scan, the weekly report and the retention clean-up; plus the
+notification sender."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import CursorResult, Table, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from omnistock.care import sla_alerts, sla_watch
 from omnistock.config import Settings
 from omnistock.domain.access import Principal, Role
 from omnistock.errors import Conflict, OmnistockError
@@ -24,7 +26,7 @@ from omnistock.store.types import utcnow
 from omnistock.sync.adapters import has_adapter
 from omnistock.sync.tables import PlatformCall
 from omnistock.sync.worker import Worker
-from omnistock.watch import delivery, holds, reconcile, rules
+from omnistock.watch import delivery, expiry, holds, reconcile, rules
 from omnistock.watch.notify import SENDER_WAKE
 from omnistock.watch.tables import WatchChannel, WatchJob
 
@@ -106,14 +108,19 @@ def clean_calls(db: Database, settings: Settings, now: datetime) -> int:
 
 def tick(db: Database, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
     """One pass over every periodic job (each runs only when its period is up)."""
+    from omnistock.sync import rollout
     from omnistock.watch import report_job
 
     jobs: list[tuple[str, timedelta | None, Callable[[], object]]] = [
         ("reconcile", None, lambda: due_reconciliations(db, settings, clock())),
         ("holds", HOLDS_EVERY, lambda: _holds(db)),
         ("rules", timedelta(seconds=settings.watch_rules_seconds), lambda: rules.evaluate(db, clock())),
+        ("batch_expiry", timedelta(seconds=settings.watch_rules_seconds), lambda: expiry.run(db, clock())),
+        ("care_sla", timedelta(seconds=settings.care_sla_scan_seconds), lambda: care_sla_scan(db, clock())),
         ("weekly_report", REPORT_EVERY, lambda: report_job.run_due(db, settings, clock())),
         ("retention", RETENTION_EVERY, lambda: clean_calls(db, settings, clock())),
+        ("rollout_compare", timedelta(minutes=settings.rollout_compare_minutes),
+         lambda: rollout.compare_shadowed(db, settings, clock())),
     ]
     for name, every, job in jobs:
         try:
@@ -123,6 +130,16 @@ def tick(db: Database, settings: Settings, clock: Callable[[], datetime] = utcno
             log.warning("watch job %s: %s", name, exc.message)
         except Exception:  # a failing job must not stop the others: logged, tried again next period
             log.exception("watch job %s failed", name)
+
+
+def care_sla_scan(db: Database, now: datetime) -> int:
+    """The complaint desk's SLA watch: refresh the clocks of open cases, raise escalations (and their alerts),
+    resolve the alerts of cases no longer late; returns the escalations raised. Cases another process is
+    scanning are skipped (locked), and an escalation is raised once however many scans see it."""
+    with db.transaction() as session:
+        raised = sla_watch.scan(session, now)
+        sla_alerts.settle(session)
+    return len(raised)
 
 
 def _holds(db: Database) -> None:

@@ -14,6 +14,10 @@ class ReconcileIn(Body):
     heal: StrictBool | None = None  # overrides the channel's setting for this run
 
 
+class HealIn(Body):
+    differences: list[int] = Field(min_length=1, max_length=5000)  # ids from GET /api/v1/reconciliations/{id}
+
+
 class ReconcileSettingsIn(Body):
     mode: Literal["heal", "alert", "hold"] | None = None
     every_minutes: float | None = Field(default=None, ge=0, le=10_080)  # 0: only on demand

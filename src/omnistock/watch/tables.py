@@ -1,5 +1,6 @@
-"""Tables of the watch: reconciliation runs and the differences they found, alerts and their rules, notifiers
-and the queue of notifications, the per-channel watch settings, scheduled jobs and weekly reports."""
+"""Tables of the watch: reconciliation runs, the differences they found and the reads nothing else tells,
+alerts and their rules, notifiers and the queue of notifications, the per-channel watch settings, scheduled jobs
+and weekly reports."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ class Reconciliation(Base):
     checked: Mapped[int] = mapped_column(Integer, default=0)
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # When the platform read began. A listing with no push pending then, found showing exactly its last pushed
+    # value, has no row of its own: the run read the value of its last push before this moment.
+    read_started_at: Mapped[datetime | None] = mapped_column()
 
 
 class Difference(Base):
@@ -64,6 +68,23 @@ class Difference(Base):
     resolved_at: Mapped[datetime | None] = mapped_column()
     __table_args__ = (Index("ix_reconcile_differences_channel_status", "channel_id", "status"),
                       Index("ix_reconcile_differences_sku_found", "sku_id", "found_at"))
+
+
+class AgreedRead(Base):
+    """What the platform showed for a listing that a run found showing what it should show now, though not the
+    value last pushed to it (a push pending, or none yet, or another value pushed): the one agreeing read that
+    the run's other records cannot tell. Differences keep their own read (`Difference.platform`)."""
+
+    __tablename__ = "reconcile_reads"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("reconciliations.id"), index=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    listing_id: Mapped[int] = mapped_column(Id)
+    sku_id: Mapped[int] = mapped_column(Id)
+    platform: Mapped[int] = mapped_column(Integer)
+    found_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (Index("ix_reconcile_reads_sku_found", "sku_id", "found_at"),
+                      Index("ix_reconcile_reads_channel_found", "channel_id", "found_at"))
 
 
 class Alert(Base):

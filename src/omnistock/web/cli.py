@@ -7,9 +7,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from omnistock.errors import Invalid
 from omnistock.web.tables import User
 from omnistock.web.users import create_user
+
+CHANNEL_PREFIX = "channel:"
+LOCATION_PREFIX = "location:"
 
 user_app = typer.Typer(help="People who sign in to the web console.", no_args_is_help=True)
 
@@ -22,14 +27,34 @@ def user_create(
     role: Annotated[str, typer.Option(help="admin, operator, agent or viewer.")] = "viewer",
     location: Annotated[list[str] | None, typer.Option(help="Limit to this location (repeatable).")] = None,
     channel: Annotated[list[str] | None, typer.Option(help="Limit to this channel (repeatable).")] = None,
+    scope: Annotated[list[str] | None, typer.Option(
+        help="Limit to a store location (S1 or location:S1) or a channel (channel:jd); repeatable.")] = None,
 ) -> None:
-    """Create a console user; with --location/--channel the user sees only those (a store manager)."""
+    """Create a console user; with --scope (or --location/--channel) the user sees only those (a store manager)."""
     from omnistock.cli import in_transaction, operator, out
 
-    user = in_transaction(lambda s: create_user(s, username=username, password=password, role=role,
-                                                locations=location, channels=channel, actor=operator().name))
-    scope = ", ".join([*(user.scope_locations or []), *(user.scope_channels or [])]) or "everything"
-    out.print(f"user {user.username!r} ({user.role}) created; sees {scope}")
+    def create(session: Session) -> User:
+        # Parsed inside the transaction's error handling, so a bad --scope is a one-line message too.
+        locations, channels = scope_of(scope or [], location or [], channel or [])
+        return create_user(session, username=username, password=password, role=role, locations=locations or None,
+                           channels=channels or None, actor=operator().name)
+
+    user = in_transaction(create)
+    sees = ", ".join([*(user.scope_locations or []), *(f"{CHANNEL_PREFIX}{c}" for c in user.scope_channels or [])])
+    out.print(f"user {user.username!r} ({user.role}) created; sees {sees or 'everything'}")
+
+
+def scope_of(scopes: list[str], locations: list[str], channels: list[str]) -> tuple[list[str], list[str]]:
+    """The locations and channels of the --scope values (a bare code is a location: the store a manager runs),
+    added to those of --location and --channel."""
+    locs, chans = list(locations), list(channels)
+    for value in scopes:
+        into, code = (chans, value.strip()[len(CHANNEL_PREFIX):]) if value.strip().startswith(CHANNEL_PREFIX) \
+            else (locs, value.strip().removeprefix(LOCATION_PREFIX))
+        if not code.strip():
+            raise Invalid(f"--scope {value!r} names no code (use S1, location:S1 or channel:jd)", field="scope")
+        into.append(code.strip())
+    return locs, chans
 
 
 @user_app.command("list")

@@ -7,8 +7,24 @@ from pathlib import Path
 
 from fastapi.responses import FileResponse, Response
 
-from omnistock.web.render import menu_entries
-from omnistock.web.routes import auth, care_cases, care_incidents, channels, dashboard, orders, skus, watch
+from omnistock.web.render import menu_entries, whole_business_pages
+from omnistock.web.routes import (
+    auth,
+    backups,
+    care_cases,
+    care_incidents,
+    catalogue,
+    channels,
+    cleanup,
+    dashboard,
+    onboarding,
+    orders,
+    rollout,
+    skus,
+    watch,
+)
+from omnistock.web.routes import money as money_pages
+from omnistock.web.routes import purchasing as purchasing_pages
 from omnistock.web.routing import console_router
 
 STATIC = Path(__file__).with_name("static")
@@ -19,6 +35,14 @@ router = console_router()
 for module in (auth, dashboard, watch, skus, channels, orders, care_cases, care_incidents):
     router.include_router(module.router)
 menu_entries.append(lambda text: ("/care", text.gettext("Customer service")))
+router.include_router(money_pages.router)
+router.include_router(purchasing_pages.router)
+menu_entries.append(lambda text: ("/purchasing", text.gettext("Purchasing")))
+menu_entries.append(lambda text: ("/money", text.gettext("Stock value & profit")))
+for module in (catalogue, onboarding, backups, cleanup, rollout):
+    router.include_router(module.router)
+menu_entries.append(lambda text: ("/onboarding", text.gettext("Bring data in")))
+whole_business_pages.add("/onboarding")
 
 
 @router.get("/static/{name}")

@@ -117,7 +117,7 @@ class Form:
 
 
 async def read_form(request: Request) -> Form:
-    """The urlencoded body (the console's forms post nothing else; files are read by the browser)."""
+    """The urlencoded body of a form (the import forms, which send files, are read by `web.uploads`)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in ("application/x-www-form-urlencoded", ""):
         raise Invalid("the console accepts urlencoded forms only", field="body")
@@ -159,6 +159,14 @@ def require(who: Visitor, *permissions: Permission) -> None:
     missing: Iterable[Permission] = [p for p in permissions if not who.principal.can(p)]
     for permission in missing:
         raise Forbidden(f"role {who.principal.role.value} may not do this (needs {permission.value})")
+
+
+def whole_business(who: Visitor) -> None:
+    """Refuse a person limited to some stores or channels (a store manager): the catalogue, imports, backups and
+    rollout are the whole business's, as the API refuses them to a scoped token."""
+    if who.principal.scoped:
+        raise Forbidden("the catalogue and data imports are shared by every store; a person limited to some stores "
+                        "or channels cannot use them")
 
 
 Seen = Annotated[Visitor, Depends(visitor)]

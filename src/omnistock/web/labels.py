@@ -1,5 +1,5 @@
-"""Words the templates show for codes (roles, sync states, move kinds, policy kinds) and the main menu,
-in the visitor's language."""
+"""Words the templates show for codes (roles, sync states, move kinds, policy kinds, reconciliation states) and
+the main menu, in the visitor's language."""
 
 from __future__ import annotations
 
@@ -77,7 +77,35 @@ def for_templates(text: Text, menu_extras: list[tuple[str, str]]) -> dict[str, C
             "policy_label": policies, "status_label": status_label(text), "event_label": event_label(text),
             "kind_name": kinds, "nav_items": menu(text, menu_extras),
             "kind_choices": lambda codes: [(k, kinds(k)) for k in codes],
-            "policy_choices": lambda codes: [(k, policies(k)) for k in codes], **care_labels(text)}
+            "policy_choices": lambda codes: [(k, policies(k)) for k in codes], **care_labels(text),
+            **watch_labels(text)}
+
+
+def watch_labels(text: Text) -> dict[str, Callable[[str], str]]:
+    """Reconciliation runs (status, mode) and their differences (kind, action, status). Each pgettext call is
+    spelled out: the catalog tool finds messages by the function's name."""
+    tables = {
+        "run_status_label": {"running": text.pgettext("reconciliation", "Running"),
+                             "done": text.pgettext("reconciliation", "Done"),
+                             "failed": text.pgettext("reconciliation", "Failed")},
+        "run_mode_label": {"heal": text.pgettext("reconciliation mode", "Heal"),
+                           "alert": text.pgettext("reconciliation mode", "Alert only"),
+                           "hold": text.pgettext("reconciliation mode", "Hold orders")},
+        "difference_kind_label": {"drift": text.pgettext("difference", "Drift"),
+                                  "missing": text.pgettext("difference", "Missing on platform"),
+                                  "unmapped": text.pgettext("difference", "Not mapped"),
+                                  "stale": text.pgettext("difference", "Push pending")},
+        "difference_action_label": {"heal": text.pgettext("difference action", "Push again"),
+                                    "alert": text.pgettext("difference action", "Alert"),
+                                    "hold": text.pgettext("difference action", "Hold orders"),
+                                    "none": text.pgettext("difference action", "None")},
+        "difference_status_label": {"open": text.pgettext("difference status", "Open"),
+                                    "healing": text.pgettext("difference status", "Being pushed again"),
+                                    "healed": text.pgettext("difference status", "Healed"),
+                                    "gone": text.pgettext("difference status", "Gone"),
+                                    "superseded": text.pgettext("difference status", "Found again later")},
+    }
+    return {name: _lookup(names) for name, names in tables.items()}
 
 
 def care_labels(text: Text) -> dict[str, Callable[[str], str]]:

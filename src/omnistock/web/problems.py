@@ -26,5 +26,8 @@ def headline(exc: OmnistockError, text: Text) -> str:
 
 
 def field_message(exc: OmnistockError, text: Text) -> str:
-    """What to show next to the offending field: the headline and the precise reason."""
-    return f"{headline(exc, text)} ({exc.message})"
+    """What to show next to the offending field: the headline and the precise reason (said in the visitor's
+    language where the error carries its values)."""
+    from omnistock.web.wording import error_detail
+
+    return f"{headline(exc, text)} ({error_detail(exc, text)})"

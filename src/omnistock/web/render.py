@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from omnistock.web import i18n, labels
+from omnistock.web import i18n, labels, wording
 from omnistock.web.context import CSRF_FIELD, Language, Visitor, language_of
 
 _env = Environment(loader=PackageLoader("omnistock.web", "templates"), autoescape=select_autoescape(("html", "svg")),
@@ -35,6 +35,8 @@ HEADERS = {
 YEAR = 365 * 24 * 3600
 # Pages of features that may or may not be installed add their menu entries here (href, label for a Text).
 menu_entries: list[Callable[[i18n.Text], tuple[str, str]]] = []
+# Menu entries a person limited to some stores or channels does not get (their pages refuse such a person).
+whole_business_pages: set[str] = set()
 
 
 def menu_extras(text: i18n.Text) -> list[tuple[str, str]]:
@@ -67,7 +69,11 @@ def render(request: Request, template: str, values: dict[str, Any] | None = None
         "pgettext": language.text.pgettext, "links": Links(request),
         "csrf_field": CSRF_FIELD, "csrf": visitor.csrf if visitor else "", "locales": i18n.TAGS,
         **labels.for_templates(language.text, menu_extras(language.text)),
+        "alert_text": wording.AlertWords(language.text, language.fmt),
+        "hold_reason": lambda reason: wording.hold_reason(language.text, reason),
+        "hold_cause": lambda reason: wording.hold_cause(language.text, reason),
         "path": request.url.path, "htmx": request.headers.get("hx-request") == "true",
+        "whole_business_pages": whole_business_pages,
         **(values or {}),
     }
     response = HTMLResponse(_env.get_template(template).render(context), status_code=status, headers=HEADERS)

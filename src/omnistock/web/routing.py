@@ -16,6 +16,7 @@ from omnistock.errors import Invalid, NotFound, OmnistockError
 from omnistock.web.context import LoginRequired, language_of
 from omnistock.web.problems import headline
 from omnistock.web.render import render
+from omnistock.web.wording import error_detail
 
 
 def safe_next(target: str | None) -> str:
@@ -43,7 +44,7 @@ def error_page(request: Request, exc: OmnistockError) -> Response:
     if not hasattr(request.state, "language"):
         request.state.language = language_of(request)
     text = request.state.language.text
-    return render(request, "error.html", {"headline": headline(exc, text), "detail": exc.message},
+    return render(request, "error.html", {"headline": headline(exc, text), "detail": error_detail(exc, text)},
                   status=exc.status)
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,32 +57,62 @@ class Console:
     sim: Simulator
 
 
-@pytest.fixture(scope="session")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    _need_browser()
-    where = tmp_path_factory.mktemp("console")
+@contextmanager
+def serving(where: Path) -> Iterator[tuple[str, str]]:
+    """`omnistock serve` (sync workers on) on a new SQLite file in `where`: (its URL, its database URL)."""
     env = {**os.environ, "OMNISTOCK_DATABASE_URL": f"sqlite:///{where / 'console.db'}",
            "OMNISTOCK_SECRET_KEY": "console-e2e-key", "OMNISTOCK_TIMEZONE": "Asia/Shanghai"}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with Simulator(SimRegistry(seed=7)) as sim:
-        log = (where / "serve.log").open("w")
-        proc = subprocess.Popen([str(BIN), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                                cwd=where, stdout=log, stderr=subprocess.STDOUT)
+    log = (where / "serve.log").open("w")
+    proc = subprocess.Popen([str(BIN), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                            cwd=where, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_up(url, proc, where)
+        yield url, env["OMNISTOCK_DATABASE_URL"]
+    finally:
+        proc.terminate()
         try:
-            _wait_until_up(url, proc, where)
-            token = _setup_token(env["OMNISTOCK_DATABASE_URL"])
-            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as api:
-                _shop(api, sim)
-                _users(env["OMNISTOCK_DATABASE_URL"])
-                yield Console(url, api, sim)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    _need_browser()
+    with Simulator(SimRegistry(seed=7)) as sim, serving(tmp_path_factory.mktemp("console")) as (url, database_url):
+        token = _setup_token(database_url)
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as api:
+            _shop(api, sim)
+            _users(database_url)
+            yield Console(url, api, sim)
+
+
+@dataclass
+class FreshConsole:
+    """A new install: nothing in the database but its people, and a simulated shop waiting to be connected."""
+
+    url: str
+    database_url: str
+    sim: Simulator
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[Simulator]:
+    """Simulated platforms on loopback (as tests/integration/sync/conftest.py starts them)."""
+    with Simulator(SimRegistry(seed=21)) as sim:
+        yield sim
+
+
+@pytest.fixture(scope="module")
+def fresh_console(tmp_path_factory: pytest.TempPathFactory, simulator: Simulator) -> Iterator[FreshConsole]:
+    _need_browser()
+    with serving(tmp_path_factory.mktemp("fresh")) as (url, database_url):
+        _people(database_url, {"boss": ("admin", None, None), "li": ("operator", None, None),
+                               "kefu": ("agent", None, None)})
+        yield FreshConsole(url, database_url, simulator)
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen[bytes], where: Path) -> None:
@@ -110,11 +141,15 @@ def _setup_token(database_url: str) -> str:
 
 
 def _users(database_url: str) -> None:
+    _people(database_url, USERS)
+
+
+def _people(database_url: str, people: dict[str, tuple[str, list[str] | None, list[str] | None]]) -> None:
     """The people of the shop, as `omnistock user create` makes them (same service, same database)."""
     db = Database(Settings(database_url=database_url, secret_key="console-e2e-key"))
     try:
         with db.transaction() as session:
-            for name, (role, locations, channels) in USERS.items():
+            for name, (role, locations, channels) in people.items():
                 create_user(session, username=name, password=PASSWORD, role=role, locations=locations,
                             channels=channels, actor="e2e")
     finally:

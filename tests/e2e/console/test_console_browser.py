@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from .conftest import Console, shot, sign_in
 
@@ -71,7 +71,7 @@ def test_a_held_order_is_released_from_the_console(page: Page, console: Console)
     sign_in(page, "ops")
     page.goto("/orders?status=held")
     row = page.get_by_role("row", name=re.compile("TMALL-2001"))
-    expect(row).to_contain_text("insufficient_stock: TEA-003 wanted 2, reservable 0")
+    expect(row).to_contain_text("库存不足：TEA-003：需要 2，可预占 0")
     console.api.post("/api/v1/moves", json={"sku": "TEA-003", "location": "WH", "kind": "receipt", "qty": 10,
                                             "reason": "restock"})
     row.get_by_role("button", name=re.compile("释放")).click()
@@ -141,3 +141,68 @@ def test_an_agent_works_the_case_queue(page: Page, console: Console) -> None:
     expect(page.locator("h1")).to_contain_text("#")
     expect(page.get_by_role("heading", name="推荐知识库文章")).to_be_visible()
     shot(page, "care-case-zh-CN")
+
+
+def _location_row(page: Page, code: str) -> Locator:
+    return page.locator("section[aria-labelledby=loc-title] tbody tr").filter(
+        has=page.locator("th", has_text=re.compile(rf"^{re.escape(code)}$")))
+
+
+def test_count_and_transfer_stock_from_the_sku_page(page: Page, console: Console) -> None:
+    sign_in(page, "ops")
+    page.goto("/skus/CUP-01")
+    expect(_location_row(page, "S1").locator("td").first).to_have_text("6")
+    count = page.locator("#form-count")
+    count.get_by_label("仓库/门店").select_option("S1")
+    count.get_by_label("盘点数量").fill("5")
+    count.get_by_label("原因").fill("月末盘点")
+    count.get_by_role("button", name="盘点").click()
+    expect(page.locator("[role=status]")).to_contain_text("已保存：盘点")
+    expect(_location_row(page, "S1").locator("td").first).to_have_text("5")
+
+    # a count far from what is on hand is confirmed before it is posted
+    count = page.locator("#form-count")
+    count.get_by_label("仓库/门店").select_option("WH")
+    count.get_by_label("盘点数量").fill("200")
+    count.get_by_label("原因").fill("年度盘点")
+    count.get_by_role("button", name="盘点").click()
+    expect(page.locator("#form-count [role=alert]")).to_contain_text("这是一次大额变动")
+    expect(_location_row(page, "WH").locator("td").first).to_have_text("40")  # nothing posted yet
+    page.locator("#form-count").get_by_role("button", name="确认并提交").click()
+    expect(page.locator("[role=status]")).to_contain_text("已保存：盘点")
+    expect(_location_row(page, "WH").locator("td").first).to_have_text("200")
+
+    transfer = page.locator("#form-transfer")
+    transfer.get_by_label("调出").select_option("WH")
+    transfer.get_by_label("调入").select_option("S2")
+    transfer.get_by_label("调拨数量").fill("10")
+    transfer.get_by_label("原因").fill("徐汇店补货")
+    transfer.get_by_role("button", name="调拨").click()
+    expect(page.locator("[role=status]")).to_contain_text("已保存：调拨")
+    expect(_location_row(page, "WH").locator("td").first).to_have_text("190")
+    expect(_location_row(page, "S2").locator("td").first).to_have_text("10")
+    expect(page.get_by_role("row", name=re.compile("徐汇店补货")).first).to_be_visible()
+    shot(page, "sku-count-transfer-zh-CN")
+    levels = {f["location"]: f["on_hand"] for f in console.api.get("/api/v1/skus/CUP-01").json()["locations"]}
+    assert (levels["WH"], levels["S1"], levels["S2"]) == (190, 5, 10)
+
+
+def test_the_sku_list_filters_by_location_and_channel(page: Page, console: Console) -> None:
+    sign_in(page, "ops")
+    page.goto("/skus")
+    codes = page.locator("tbody th[scope=row] a")
+    expect(codes).to_have_count(5)
+    page.get_by_label("仓库/门店").select_option("S1")
+    page.get_by_role("button", name="筛选").click()
+    expect(page).to_have_url(re.compile(r"location=S1"))
+    expect(codes).to_have_text(["CUP-01", "TEA-001"])  # stocked at the Jing'an store
+    page.get_by_label("仓库/门店").select_option("")
+    page.get_by_label("渠道").select_option("jd")
+    page.get_by_role("button", name="筛选").click()
+    expect(codes).to_have_text(["KIT-01", "TEA-001"])  # listed on JD
+    page.get_by_label("仓库/门店").select_option("S1")
+    page.get_by_role("button", name="筛选").click()
+    expect(page).to_have_url(re.compile(r"location=S1.*channel=jd|channel=jd.*location=S1"))
+    expect(codes).to_have_text(["TEA-001"])
+    expect(page.get_by_label("渠道")).to_have_value("jd")  # the filters stay as chosen
+    shot(page, "skus-filtered-zh-CN")

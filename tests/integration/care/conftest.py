@@ -1,5 +1,5 @@
 """Loopback far ends for outreach tests: a real SMTP server (aiosmtpd) and an HTTP receiver for the SMS and
-chat webhooks, both on 127.0.0.1."""
+chat webhooks, both on 127.0.0.1; and the platform simulator for cases that arrive from platforms."""
 
 from __future__ import annotations
 
@@ -16,7 +16,16 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from omnistock.channels.simulator import SimRegistry, Simulator
+from omnistock.sync.adapters import forget_all
 from support.server import free_port
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator[Simulator]:
+    with Simulator(SimRegistry(seed=17)) as simulator:
+        yield simulator
+    forget_all()
 
 
 @dataclass

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from omnistock.channels.base import OrderEvent, OrderEventKind, StockUpdate
+from omnistock.channels.base import AfterSale, AfterSaleKind, OrderEvent, OrderEventKind, StockUpdate
 from omnistock.channels.douyin import DouyinAdapter
 from omnistock.channels.simulator import SimListing, SimShop, Simulator, WebhookConfig
 from omnistock.channels.simulator.receiver import WebhookReceiver
@@ -228,3 +228,27 @@ def test_an_outage_is_transient(douyin: Douyin) -> None:
     douyin.shop.faults.down_until = time.time() + 30
     with pytest.raises(PlatformTransient):
         douyin.adapter.test_connection()
+
+
+# --- after-sale requests ----------------------------------------------------------------------------------
+
+
+def test_after_sale_pushes_become_requests_without_reading_the_order(douyin: Douyin, sim: Simulator,
+                                                                     receiver: WebhookReceiver) -> None:
+    bought = douyin.shop.buy("3000/4000", 2)
+    assert bought is not None
+    douyin.shop.webhook = WebhookConfig(url=receiver.url)
+    asked = douyin.shop.request_after_sale(bought.id, "refund", "缺货")
+    douyin.shop.request_after_sale(bought.id, "dispute")
+    assert sim.registry.dispatcher.wait_idle(10)
+    reads = douyin.shop.calls["orders"]
+    events: list[OrderEvent] = []
+    for push in receiver.received():
+        events.extend(douyin.adapter.parse_webhook(push.headers, push.body))
+    assert douyin.shop.calls["orders"] == reads  # a request needs no order.orderDetail
+    assert [(e.kind, e.external_order_id) for e in events] == [(OrderEventKind.AFTER_SALE, bought.id)] * 2
+    refund, arbitration = events
+    assert refund.after_sale == AfterSale(f"aftersale:{asked.id}", AfterSaleKind.REFUND, "缺货",
+                                          amount=douyin.shop.listings["3000/4000"].price * 2)
+    assert arbitration.after_sale is not None and arbitration.after_sale.kind is AfterSaleKind.DISPUTE
+    assert refund.event_id and arbitration.event_id and refund.event_id != arbitration.event_id

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from omnistock.channels.base import OrderEventKind, StockUpdate
+from omnistock.channels.base import AfterSale, AfterSaleKind, OrderEventKind, StockUpdate
 from omnistock.channels.pinduoduo import PinduoduoAdapter, sign
 from omnistock.channels.simulator import SimListing, SimShop, Simulator
 from omnistock.errors import PlatformAuthFailed, PlatformInvalid, PlatformThrottled, PlatformTransient
@@ -198,3 +198,54 @@ def test_an_outage_is_transient(pdd: Pdd) -> None:
     pdd.shop.faults.down_until = time.time() + 30
     with pytest.raises(PlatformTransient):
         pdd.adapter.test_connection()
+
+
+# --- after-sale requests ----------------------------------------------------------------------------------
+
+
+def test_open_after_sale_requests_are_polled_after_the_orders(pdd: Pdd) -> None:
+    since = datetime.now(UTC) - timedelta(seconds=2)
+    first = pdd.shop.buy("1001/2001", 2, {"name": "李雷", "phone": "13900000001"})
+    second = pdd.shop.buy("1001/2001", 1)
+    assert first and second
+    refund = pdd.shop.request_after_sale(first.id, "refund", "缺货")
+    arbitrated = pdd.shop.request_after_sale(second.id, "dispute", "未按约定时间发货")
+    events = pdd.adapter.fetch_orders(since, datetime.now(UTC) + timedelta(seconds=2))
+    assert [e.kind for e in events] == [OrderEventKind.CREATED] * 2 + [OrderEventKind.AFTER_SALE] * 2
+    requests = {e.external_order_id: e for e in events if e.kind is OrderEventKind.AFTER_SALE}
+    asked = requests[first.id]
+    assert asked.after_sale == AfterSale(f"after_sale:{refund.id}", AfterSaleKind.REFUND, "缺货",
+                                         amount=pdd.shop.listings["1001/2001"].price * 2)
+    assert asked.event_id == f"pdd-after-sale:{refund.id}:2"
+    assert [(line.external_id, line.qty) for line in asked.lines] == [("1001/2001", 2)]
+    escalated = requests[second.id].after_sale
+    assert escalated is not None
+    assert (escalated.request_id, escalated.kind) == (f"after_sale:{arbitrated.id}", AfterSaleKind.DISPUTE)
+    assert pdd.shop.calls["after_sales"] >= 1
+
+
+def test_a_settled_after_sale_request_is_not_reported(pdd: Pdd) -> None:
+    since = datetime.now(UTC) - timedelta(seconds=2)
+    bought = pdd.shop.buy("1001/2001", 1)
+    assert bought is not None
+    request = pdd.shop.request_after_sale(bought.id, "return", "不喜欢/效果不好")
+    with pdd.shop.lock:
+        pdd.shop.after_sales[request.id].status = "closed"  # the buyer withdrew it (买家撤销)
+    events = pdd.adapter.fetch_orders(since, datetime.now(UTC) + timedelta(seconds=2))
+    assert [e.kind for e in events] == [OrderEventKind.CREATED]
+
+
+def test_the_control_api_raises_a_request_and_refuses_bad_ones(pdd: Pdd, sim: Simulator) -> None:
+    since = datetime.now(UTC) - timedelta(seconds=2)
+    bought = pdd.shop.buy("1000/2000", 1)
+    assert bought is not None
+    base = f"{sim.url}/_sim/shops/{pdd.shop.code}/orders"
+    r = httpx.post(f"{base}/{bought.id}/after-sales", json={"kind": "exchange", "reason": "尺码不合适"})
+    assert r.status_code == 201, r.text
+    assert (r.json()["order_id"], r.json()["kind"], r.json()["status"]) == (bought.id, "exchange", "open")
+    assert httpx.post(f"{base}/999999/after-sales", json={"kind": "refund"}).status_code == 404
+    assert httpx.post(f"{base}/{bought.id}/after-sales", json={"kind": "complaint"}).status_code == 422
+    requests = [e for e in pdd.adapter.fetch_orders(since, datetime.now(UTC) + timedelta(seconds=2))
+                if e.kind is OrderEventKind.AFTER_SALE]
+    assert [(e.after_sale.kind if e.after_sale else None, e.external_order_id) for e in requests] == [
+        (AfterSaleKind.EXCHANGE, bought.id)]

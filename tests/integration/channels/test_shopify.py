@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from omnistock.channels.base import OrderEventKind, StockUpdate
+from omnistock.channels.base import AfterSale, AfterSaleKind, OrderEventKind, StockUpdate
 from omnistock.channels.shopify import ShopifyAdapter
 from omnistock.channels.simulator import Faults, SimListing, SimShop, Simulator, WebhookConfig
 from omnistock.channels.simulator import shopify as sim_shopify
@@ -248,3 +248,41 @@ def test_connection_check_finds_the_location(shopify: Shopify) -> None:
     with pytest.raises(PlatformNotFound, match="location"):
         adapter.test_connection()
     adapter.close()
+
+
+# --- after-sale requests ----------------------------------------------------------------------------------
+
+
+def test_a_chargeback_and_a_return_request_arrive_as_after_sale_events(shopify: Shopify,
+                                                                       receiver: WebhookReceiver) -> None:
+    order = shopify.shop.buy("5001", 2)
+    assert order is not None
+    shopify.shop.webhook = WebhookConfig(url=receiver.url)
+    dispute = shopify.shop.request_after_sale(order.id, "dispute", "fraudulent")
+    returned = shopify.shop.request_after_sale(order.id, "return", "wrong_item", "Sent the blue one")
+    pushes = receiver.wait_for(2)
+    assert [p.headers["X-Shopify-Topic"] for p in pushes] == ["disputes/create", "returns/request"]
+    [chargeback] = shopify.adapter.parse_webhook(pushes[0].headers, pushes[0].body)
+    assert (chargeback.kind, chargeback.external_order_id, chargeback.lines) == (
+        OrderEventKind.AFTER_SALE, order.id, [])
+    assert chargeback.event_id == pushes[0].headers["X-Shopify-Event-Id"]
+    assert chargeback.after_sale == AfterSale(f"dispute:{dispute.id}", AfterSaleKind.DISPUTE, "fraudulent",
+                                              amount=shopify.shop.listings["5001"].price * 2)
+    [asked] = shopify.adapter.parse_webhook(pushes[1].headers, pushes[1].body)
+    assert asked.after_sale is not None
+    assert (asked.after_sale.request_id, asked.after_sale.kind, asked.after_sale.reason, asked.after_sale.note) == (
+        f"return:{returned.id}", AfterSaleKind.RETURN, "wrong_item", "Sent the blue one")
+    assert [(line.external_id, line.qty) for line in asked.lines] == [("5001", 2)]
+    assert shopify.shop.listings["5001"].quantity == 8  # a request moves no stock on the platform either
+
+
+def test_a_buyer_refund_request_is_not_pushed_since_shopify_has_none(shopify: Shopify, sim: Simulator,
+                                                                     receiver: WebhookReceiver) -> None:
+    order = shopify.shop.buy("5001", 1)
+    assert order is not None
+    shopify.shop.webhook = WebhookConfig(url=receiver.url)
+    shopify.shop.request_after_sale(order.id, "refund", "changed my mind")
+    shopify.shop.request_after_sale(order.id, "dispute")
+    receiver.wait_for(1)
+    assert sim.registry.dispatcher.wait_idle(10)
+    assert [p.headers["X-Shopify-Topic"] for p in receiver.received()] == ["disputes/create"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from omnistock.channels.base import OrderEventKind, PlatformItem, StockUpdate
+from omnistock.channels.base import AfterSale, AfterSaleKind, OrderEventKind, PlatformItem, StockUpdate
 from omnistock.channels.china_time import beijing_text
 from omnistock.channels.simulator import SimListing, SimShop, Simulator
 from omnistock.channels.taobao import TaobaoAdapter
@@ -154,7 +154,8 @@ def test_the_platform_refuses_a_window_longer_than_a_day(taobao: Taobao) -> None
     now = datetime.now(UTC)
     with pytest.raises(PlatformInvalid):
         taobao.adapter.call("taobao.trades.sold.increment.get", {
-            "fields": "tid", "start_modified": beijing_text(now - timedelta(days=2)), "end_modified": beijing_text(now)})
+            "fields": "tid", "start_modified": beijing_text(now - timedelta(days=2)),
+            "end_modified": beijing_text(now)})
 
 
 def test_many_trades_are_read_through_every_page(taobao: Taobao) -> None:
@@ -235,3 +236,32 @@ def test_a_remote_service_error_is_transient(taobao: Taobao) -> None:
 def test_webhooks_are_refused_because_orders_are_polled(taobao: Taobao) -> None:
     with pytest.raises(Invalid):
         taobao.adapter.parse_webhook({}, b"{}")
+
+
+# --- after-sale requests ----------------------------------------------------------------------------------
+
+
+def test_open_refund_requests_are_polled_after_the_trades(taobao: Taobao) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    first = taobao.shop.buy("2002/1", 1)
+    second = taobao.shop.buy("1001", 2)
+    third = taobao.shop.buy("2002/3", 1)
+    assert first and second and third
+    returned = taobao.shop.request_after_sale(first.id, "return", "颜色/图案/款式与商品描述不符", "想换个颜色")
+    stepped_in = taobao.shop.request_after_sale(second.id, "dispute", "未按约定时间发货")
+    settled = taobao.shop.request_after_sale(third.id, "refund", "不想要了")
+    with taobao.shop.lock:
+        taobao.shop.after_sales[settled.id].status = "closed"
+    events = taobao.adapter.fetch_orders(since, datetime.now(UTC) + timedelta(seconds=1))
+    assert [e.kind for e in events] == [OrderEventKind.CREATED] * 3 + [OrderEventKind.AFTER_SALE] * 2
+    requests = {e.external_order_id: e for e in events if e.kind is OrderEventKind.AFTER_SALE}
+    asked = requests[first.id]
+    assert asked.after_sale == AfterSale(f"refund:{returned.id}", AfterSaleKind.RETURN,
+                                         "颜色/图案/款式与商品描述不符", "想换个颜色",
+                                         amount=taobao.shop.listings["2002/1"].price)
+    assert (asked.platform_status, asked.event_id) == ("WAIT_SELLER_AGREE",
+                                                       f"taobao-refund:{returned.id}:WAIT_SELLER_AGREE:1")
+    dispute = requests[second.id].after_sale
+    assert dispute is not None
+    assert (dispute.request_id, dispute.kind) == (f"refund:{stepped_in.id}", AfterSaleKind.DISPUTE)
+    assert taobao.shop.calls["after_sales"] >= 1

@@ -70,6 +70,35 @@ def test_missing_settings_are_each_named_and_nothing_is_written(api: httpx.Clien
     assert not stored.has_channel(f"new-{kind}")
 
 
+def complete_settings(kind: str) -> dict[str, str]:
+    """Settings that validate (the endpoint is never called: validation comes first)."""
+    if kind == "webhook":
+        return {"url": "http://127.0.0.1:9/hook", "secret": "s3cret-own"}
+    endpoint = {"shopify": "shop_url", "woocommerce": "base_url"}.get(kind, "gateway_url")
+    extra = {"location_id": "1"} if kind == "shopify" else {}
+    return {**CREDENTIALS[kind], endpoint: "http://127.0.0.1:9/sandbox", **extra}
+
+
+@pytest.mark.parametrize("kind", [*PLATFORMS, "webhook"])
+def test_an_unknown_setting_is_named_with_the_known_ones_and_nothing_is_written(
+        api: httpx.Client, stored: Stored, kind: str) -> None:
+    # "gateway" for "gateway_url" is the typo that would otherwise silently send calls to production.
+    settings = {**complete_settings(kind), "gateway": "https://sandbox.example"}
+    r = api.post("/api/v1/channels", json={"code": f"typo-{kind}", "kind": kind, "settings": settings})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["field"] == "settings.gateway"
+    assert [e["field"] for e in body["errors"]] == ["settings.gateway"]
+    assert "gateway" in body["detail"]
+    [message] = [e["message"] for e in body["errors"]]
+    assert message.startswith(f"gateway is not a {kind} setting; known: ")
+    assert all(name in message for name in REQUIRED[kind])
+    assert not stored.has_channel(f"typo-{kind}")
+    ok = api.post("/api/v1/channels", json={"code": f"typo-{kind}", "kind": kind,
+                                            "settings": complete_settings(kind)})
+    assert ok.status_code == 201, ok.text
+
+
 def test_webhook_channel_test_call_reaches_the_shop(api: httpx.Client) -> None:
     with WebhookReceiver() as shop:
         r = api.post("/api/v1/channels", json={"code": "own", "kind": "webhook",

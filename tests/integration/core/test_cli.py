@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,18 @@ def test_errors_are_one_line_with_a_non_zero_exit(omni, args: tuple[str, ...], m
 def test_commands_before_migration_say_what_to_do(omni) -> None:  # type: ignore[no-untyped-def]
     result = omni("sku", "list", ok=False)
     assert result.returncode != 0 and "omnistock db upgrade" in result.stderr
+
+
+def test_ledger_verify_names_a_level_that_differs_from_its_moves(omni, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    omni("db", "upgrade")
+    omni("location", "add", "WH", "Main")
+    omni("sku", "add", "A", "Alpha")
+    omni("stock", "receive", "A", "10", "--location", "WH")
+    with sqlite3.connect(tmp_path / "cli.db") as conn:  # a projection changed behind the ledger's back
+        conn.execute("UPDATE levels SET on_hand = 12, reserved = 1")
+    result = omni("ledger", "verify", ok=False)
+    assert result.returncode != 0
+    assert "2 difference(s)" in result.stderr and "Traceback" not in result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.strip("│ ").startswith("A")]
+    assert any("WH" in r and "on_hand" in r and "12" in r and "10" in r for r in rows), result.stdout
+    assert any("WH" in r and "reserved" in r and "1" in r and "0" in r for r in rows), result.stdout

@@ -80,3 +80,26 @@ def test_store_manager_sees_and_changes_only_its_store(api: httpx.Client, clean:
     # store 2's stock and order are untouched
     assert api.get(f"/api/v1/orders/{other['id']}").json()["status"] == "reserved"
     assert {loc["location"]: loc["on_hand"] for loc in sku(api)["locations"]}["S2"] == 9
+
+
+@pytest.mark.parametrize("role", sorted(ALLOWED))
+def test_only_roles_with_orders_may_ship_cancel_and_return(api: httpx.Client, clean: Backend, server: LiveServer,
+                                                          role: str) -> None:
+    seed(api, stock=5)
+    ids = [api.post("/api/v1/orders", json={"channel": "m", "external_id": f"o{i}",
+                                            "lines": [{"sku": "A", "qty": 1}]}).json()["id"] for i in range(3)]
+    api.post(f"/api/v1/orders/{ids[2]}/ship")  # the one to return
+    may = "order" in ALLOWED[role]
+    with client_for(server, make_token(clean, role)) as client:
+        for action, order_id, after in (("ship", ids[0], "shipped"), ("cancel", ids[1], "cancelled"),
+                                         ("return", ids[2], "returned")):
+            r = client.post(f"/api/v1/orders/{order_id}/{action}")
+            if may:
+                assert r.status_code == 200 and r.json()["status"] == after, (role, action, r.text)
+            else:
+                assert r.status_code == 403, (role, action, r.text)
+                assert r.headers["content-type"].startswith("application/problem+json")
+    statuses = [api.get(f"/api/v1/orders/{i}").json()["status"] for i in ids]
+    assert statuses == (["shipped", "cancelled", "returned"] if may else ["reserved", "reserved", "shipped"])
+    expected = {"on_hand": 4, "reserved": 0} if may else {"on_hand": 4, "reserved": 2}
+    assert {k: sku(api)[k] for k in expected} == expected

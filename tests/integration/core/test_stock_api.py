@@ -104,21 +104,50 @@ def test_manual_changes_are_in_the_audit_trail_with_before_and_after(api: httpx.
     assert by_actor["total"] >= 4
 
 
+def _walk(api: httpx.Client, path: str, key: str) -> tuple[list[object], set[int]]:
+    """Every item of a collection, three per page, following `next`; and the totals each page gave."""
+    seen: list[object] = []
+    totals: set[int] = set()
+    cursor = None
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        body = api.get(path, params=params).json()
+        assert len(body["items"]) <= 3
+        totals.add(body["total"])
+        seen += [item[key] for item in body["items"]]
+        cursor = body.get("next")
+        if not cursor:
+            return seen, totals
+
+
 def test_collections_page_with_cursor(api: httpx.Client) -> None:
     seed(api, stock=100)
     for i in range(7):
         api.post("/api/v1/orders", json={"channel": "m", "external_id": f"p{i}", "lines": [{"sku": "A", "qty": 1}]})
-    seen: list[int] = []
-    cursor = None
-    while True:
-        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
-        body = api.get("/api/v1/orders", params=params).json()
-        assert body["total"] == 7
-        seen += [o["id"] for o in body["items"]]
-        cursor = body.get("next")
-        if not cursor:
-            break
-    assert len(seen) == 7 and len(set(seen)) == 7
+        api.post("/api/v1/locations", json={"code": f"S{i}", "name": f"Store {i}", "kind": "store"})
+        api.post("/api/v1/channels", json={"code": f"c{i}", "kind": "manual"})
+    for path, key, count in (("/api/v1/orders", "id", 7), ("/api/v1/locations", "code", 8),
+                             ("/api/v1/channels", "code", 8), ("/api/v1/audit", "id", None)):
+        seen, totals = _walk(api, path, key)
+        assert len(totals) == 1, path
+        assert len(seen) == len(set(seen)) == totals.pop(), path
+        if count is not None:
+            assert len(seen) == count, path
+
+
+def test_counts_and_transfers_are_in_the_audit_trail(api: httpx.Client) -> None:
+    seed(api, stock=10)
+    api.post("/api/v1/locations", json={"code": "S1", "name": "Store", "kind": "store"})
+    api.post("/api/v1/moves", json={"sku": "A", "location": "WH", "kind": "count", "qty": 8,
+                                    "reason": "monthly stocktake"})
+    api.post("/api/v1/moves", json={"sku": "A", "location": "WH", "kind": "transfer", "qty": 3, "to_location": "S1",
+                                    "reason": "restock the store"})
+    items = api.get("/api/v1/audit", params={"sku": "A"}).json()["items"]
+    count = next(i for i in items if i["action"] == "stock.count")
+    assert (count["before"]["on_hand"], count["after"]["on_hand"], count["reason"]) == (10, 8, "monthly stocktake")
+    transfer = next(i for i in items if i["action"] == "stock.transfer")
+    assert transfer["reason"] == "restock the store" and transfer["actor"].startswith("token:")
+    assert {loc["location"]: loc["on_hand"] for loc in sku(api)["locations"]} == {"WH": 5, "S1": 3}
 
 
 @pytest.mark.parametrize("path", ["/api/v1/skus/A", "/api/v1/orders", "/api/v1/audit"])

@@ -1,5 +1,5 @@
-"""Purchasing and money from the command line, on a real SQLite file: the commands in-process (fast), and the
-installed `omnistock` entry point once as a real process."""
+"""Purchasing and money from the command line, on a real SQLite file (the main scenario on PostgreSQL too): the
+commands in-process (fast), and the installed `omnistock` entry point once as a real process."""
 
 from __future__ import annotations
 
@@ -13,16 +13,18 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner, Result
 
+from conftest import IN_CI
 from omnistock.cli import app
 from omnistock.config import get_settings
+from support import postgres
 
 BIN = Path(sys.executable).with_name("omnistock")
 Omni = Callable[..., Result]
 
 
-@pytest.fixture
-def omni(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Omni]:
-    monkeypatch.setenv("OMNISTOCK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+def _commands(url: str, monkeypatch: pytest.MonkeyPatch) -> Omni:
+    """`omnistock …` in-process against the database at `url`, upgraded first."""
+    monkeypatch.setenv("OMNISTOCK_DATABASE_URL", url)
     get_settings.cache_clear()
     runner = CliRunner()
 
@@ -32,11 +34,37 @@ def omni(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Omni]:
             assert result.exit_code == 0, result.stderr or result.output
         return result
     run("db", "upgrade")
-    yield run
+    return run
+
+
+@pytest.fixture
+def omni(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Omni]:
+    yield _commands(f"sqlite:///{tmp_path / 'cli.db'}", monkeypatch)
     get_settings.cache_clear()
 
 
-def test_buy_receive_value_and_report(omni: Omni, tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def omni_on(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Omni]:
+    """The commands on a fresh SQLite file, then on a throwaway PostgreSQL database."""
+    if request.param == "sqlite":
+        yield _commands(f"sqlite:///{tmp_path / 'cli.db'}", monkeypatch)
+        get_settings.cache_clear()
+        return
+    reason = postgres.ensure_server()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: PostgreSQL tests may not be skipped)")
+        pytest.skip(reason)
+    name, url = postgres.create_database()
+    try:
+        yield _commands(url, monkeypatch)
+    finally:
+        get_settings.cache_clear()
+        postgres.drop_database(name)
+
+
+def test_buy_receive_value_and_report(omni_on: Omni, tmp_path: Path) -> None:
+    omni = omni_on
     omni("location", "add", "WH", "Main warehouse")
     omni("sku", "add", "A", "Alpha", "--safety-stock", "3")
     omni("supplier", "add", "SUP", "Tea farm", "--lead-time", "5", "--tolerance", "10")
@@ -54,6 +82,8 @@ def test_buy_receive_value_and_report(omni: Omni, tmp_path: Path) -> None:
     assert again.exit_code == 1 and "only an ordered one can be received" in again.stderr
     listed = omni("po", "list").stdout
     assert "SUP" in listed and "US" in listed
+    priced = omni("po", "create", "SUP", "--line", "A*1@1.50:usd", "--draft").stdout  # one line in its own currency
+    assert "1.50 USD" in priced and "draft" in priced
     sheet = tmp_path / "valuation.xlsx"
     valued = omni("report", "valuation", "--xlsx", str(sheet)).stdout
     assert "total 120.00 CNY" in valued and "6.00" in valued

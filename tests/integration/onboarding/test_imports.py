@@ -8,11 +8,12 @@ import io
 import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from conftest import Backend, client_for, make_token
 from omnistock.services import hooks
-from omnistock.store.tables import AuditEntry, Move
+from omnistock.store.tables import AuditEntry, Level, Move
 from support.onboarding import XLSX, counts, levels, problems, send, verify
 
 pytestmark = pytest.mark.usefixtures("backups_in_tmp")
@@ -204,6 +205,28 @@ def test_a_failure_while_applying_the_last_row_leaves_the_database_as_it_was(war
         hooks.move_posted.remove(fail_on_last)
     assert r.status_code == 500
     assert counts(clean.db) == before and levels(clean.db) == before_levels
+
+
+def test_a_ledger_total_that_differs_from_the_file_rolls_the_whole_import_back(warehouse: httpx.Client,
+                                                                               clean: Backend) -> None:
+    assert send(warehouse, "catalogue", CATALOGUE).status_code == 200
+    before, before_levels = counts(clean.db), levels(clean.db)
+
+    def lose_one(session: Session, move: Move) -> None:
+        """Something else in the same transaction takes a unit away from CUP-01's new level."""
+        if move.qty == 9:
+            session.execute(update(Level).where(Level.sku_id == move.sku_id, Level.location_id == move.location_id)
+                            .values(on_hand=Level.on_hand - 1))
+    hooks.move_posted.append(lose_one)
+    try:
+        r = send(warehouse, "stock", "sku,qty\nTEA-001,5\nCUP-01,9\n", location="WH")
+    finally:
+        hooks.move_posted.remove(lose_one)
+    assert r.status_code == 409, r.text
+    assert r.json()["detail"] == ("after the import WH holds 13 for the file's SKUs, but the file says 14; "
+                                  "nothing was written") and r.json()["field"] == "qty"
+    assert counts(clean.db) == before and levels(clean.db) == before_levels
+    assert send(warehouse, "stock", "sku,qty\nTEA-001,5\nCUP-01,9\n", location="WH").status_code == 200  # as is
 
 
 def test_a_bad_last_row_writes_nothing(warehouse: httpx.Client, clean: Backend) -> None:

@@ -130,3 +130,21 @@ def test_units_defined_by_the_merchant_are_listed(api: httpx.Client) -> None:
     assert api.post("/api/v1/units", json={"code": "bag", "factor": 3, "base": "盒"}).json()["field"] == "base"
     units = {u["code"]: u for u in api.get("/api/v1/units").json()["items"]}
     assert units["box"]["factor"] == 12 and "箱" in units["box"]["names"] and units["kg"]["factor"] == 1000
+
+
+def test_skus_sharing_a_barcode_are_proposed_for_merging_whatever_their_names(api: httpx.Client) -> None:
+    assert api.post("/api/v1/locations", json={"code": "WH", "name": "WH", "kind": "warehouse"}).status_code == 201
+    for code, name, barcode in (("TEA-001", "Longjing 250g", "6901234567892"),   # the ERP's code and name
+                                ("JD-88123", "京东 龙井茶 礼盒", "6901234567892"),  # the platform's: same barcode
+                                ("CUP-01", "Cup", "4006381333931"),
+                                ("CUP-OLD", "Cup", "4006381333931"),              # same barcode and same name
+                                ("MUG-01", "Mug", None)):
+        r = api.post("/api/v1/skus", json={"code": code, "name": name, "barcode": barcode})
+        assert r.status_code == 201, r.text
+    # The platform's code has the history here, so it is the one proposed to survive.
+    assert api.post("/api/v1/moves", json={"sku": "JD-88123", "location": "WH", "kind": "receipt",
+                                           "qty": 5}).status_code == 201
+    groups = api.get("/api/v1/catalogue/duplicates").json()["items"]
+    assert [(g["reason"], g["survivor"], g["duplicates"]) for g in groups] == [
+        ("same barcode 4006381333931", "CUP-01", ["CUP-OLD"]),   # listed once, not again for its name
+        ("same barcode 6901234567892", "JD-88123", ["TEA-001"])]

@@ -8,8 +8,8 @@ import pytest
 
 from conftest import Backend
 from omnistock.channels.simulator import SimRegistry, Simulator
-from omnistock.sync.adapters import forget_all
-from omnistock.sync.worker import Worker, WorkerOptions
+from omnistock.sync.worker import Worker
+from support.workers import sync_worker
 
 
 @pytest.fixture(scope="session")
@@ -20,8 +20,5 @@ def sim() -> Iterator[Simulator]:
 
 @pytest.fixture
 def worker(clean: Backend) -> Iterator[Worker]:
-    running = Worker(clean.db, clean.settings,
-                     WorkerOptions(idle_wait_s=0.2, refresh_s=0.2, poll=False, full_sync=False)).start()
-    yield running
-    running.stop()
-    forget_all()
+    with sync_worker(clean) as running:
+        yield running

@@ -10,7 +10,7 @@ from support.core_api import seed, sku
 from support.platforms import connect, list_item, wait_until
 from support.server import LiveServer
 
-PLATFORMS = ["taobao", "jd", "pinduoduo", "douyin"]
+PLATFORMS = ["shopify", "woocommerce", "taobao", "jd", "pinduoduo", "douyin"]
 
 
 def test_receipt_reaches_every_platform(api: httpx.Client, sim, server: LiveServer, worker: Worker) -> None:  # type: ignore[no-untyped-def]
@@ -39,6 +39,19 @@ def test_sale_by_push_is_reserved_and_shown_everywhere_else(api: httpx.Client, s
     wait_until(lambda: douyin.shows(d_item) == 7, what="douyin shows 7 (absolute value pushed back)")
     held = api.get("/api/v1/orders", params={"channel": douyin.code}).json()["items"]
     assert [o["status"] for o in held] == ["reserved"] and held[0]["customer"]["name"] == "张三"
+
+
+def test_a_sale_on_one_platform_is_shown_on_every_other(api: httpx.Client, sim, server: LiveServer,  # type: ignore[no-untyped-def]
+                                                        worker: Worker) -> None:
+    seed(api, stock=10)
+    shops = [connect(api, sim, p, webhook_base=server.url) for p in PLATFORMS]
+    items = {c.code: list_item(api, c, "A", 20 + i) for i, c in enumerate(shops)}
+    wait_until(lambda: all(c.shows(items[c.code]) == 10 for c in shops), what="all show 10")
+    seller = shops[0]  # Shopify: its order arrives by webhook
+    assert seller.shop.buy(items[seller.code], 4) is not None
+    for c in shops:
+        wait_until(lambda c=c: c.shows(items[c.code]) == 6, what=f"{c.platform} shows 6")
+    assert sku(api)["reserved"] == 4
 
 
 def test_sale_found_by_polling_is_taken_in(api: httpx.Client, sim, server: LiveServer, worker: Worker,  # type: ignore[no-untyped-def]

@@ -7,17 +7,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
 
 from conftest import Backend
-from omnistock.sync.tables import PlatformCall
 from omnistock.sync.worker import Worker
 from support.core_api import seed
 from support.platforms import connect, list_item, wait_until
+from support.push_log import overlapping_pushes
 from support.server import LiveServer
 
 BIN = Path(sys.executable).with_name("omnistock")
@@ -35,22 +33,6 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, sig)
         proc.wait(20)
-
-
-def overlapping_pushes(backend: Backend) -> list[int]:
-    """Listings that two recorded calls were pushing at the same time."""
-    spans: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    with backend.db.reading() as s:
-        for lid, at, ms in s.execute(select(PlatformCall.listing_id, PlatformCall.at, PlatformCall.latency_ms)
-                                     .where(PlatformCall.op == "set_stock")):
-            end = at.timestamp()
-            spans[lid].append((end - ms / 1000, end))
-    bad = []
-    for lid, items in spans.items():
-        items.sort()
-        if any(b[0] < a[1] - 0.01 for a, b in zip(items, items[1:])):
-            bad.append(lid)
-    return bad
 
 
 def test_worker_killed_mid_push_converges_after_restart(api: httpx.Client, clean: Backend, sim,  # type: ignore[no-untyped-def]
@@ -99,7 +81,8 @@ def test_platform_down_opens_the_breaker_and_recovers_with_one_push_per_listing(
             api.post("/api/v1/moves", json={"sku": code, "location": "WH", "kind": "adjustment", "qty": -1,
                                             "reason": f"step {step}"})
         for code in skus:
-            wait_until(lambda code=code: up.shows(u_items[code]) == 9 - step, what="the healthy platform keeps up")
+            wait_until(lambda code=code, step=step: up.shows(u_items[code]) == 9 - step,
+                       what="the healthy platform keeps up")
         time.sleep(0.5)
     wait_until(lambda: api.get(f"/api/v1/channels/{down.code}/health").json()["breaker"] == "open",
                what="the breaker opens")

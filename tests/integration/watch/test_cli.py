@@ -1,5 +1,5 @@
 """The watch's commands as a user runs them: a real `omnistock` process on a SQLite file, reading a simulated
-platform over loopback."""
+platform over loopback; and `reconcile --heal` beside a live server and worker on both engines."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from openpyxl import load_workbook
 
+from conftest import Backend
 from omnistock.channels.base import RateLimit
 from omnistock.channels.simulator import SimListing, Simulator
 from omnistock.config import Settings
@@ -26,8 +28,11 @@ from omnistock.sync import pusher
 from omnistock.sync.adapters import forget_all
 from omnistock.sync.limiter import TokenBucket
 from omnistock.sync.listings import ListingSpec, create_listing
+from omnistock.sync.worker import Worker
 from omnistock.watch.report_figures import Week
-from support.platforms import CREDENTIALS
+from support.core_api import seed
+from support.platforms import CREDENTIALS, connect, list_item, wait_until
+from support.watch_api import alerts_of
 
 BIN = Path(sys.executable).with_name("omnistock")
 ADMIN = Principal(name="test", role=Role.ADMIN)
@@ -94,3 +99,35 @@ def test_reconcile_trace_report_and_alerts_from_the_command_line(shop, tmp_path:
 
     missing = run("reconcile", "--channel", "nope", ok=False)
     assert missing.returncode != 0 and "unknown channel" in missing.stderr
+
+
+def test_reconcile_heal_from_the_command_line_beside_a_live_server(api: httpx.Client, clean: Backend, sim: Simulator,
+                                                                  worker: Worker, tmp_path: Path) -> None:
+    """`omnistock reconcile --heal` in its own process, on the database a running server and worker use (both
+    engines): the drift is pushed again by that worker, confirmed healed, and its alert resolves."""
+    seed(api, stock=7)
+    jd = connect(api, sim, "jd")
+    item = list_item(api, jd, "A", 1)
+    wait_until(lambda: jd.shows(item) == 7, what="first push")
+    jd.shop.set_quantity(item, 2, source="manual")
+    env = {**os.environ, "OMNISTOCK_DATABASE_URL": clean.settings.database_url,
+           "OMNISTOCK_SECRET_KEY": clean.settings.secret_key or "", "COLUMNS": "250"}
+    done = subprocess.run([str(BIN), "reconcile", "--channel", jd.code, "--heal", "--csv", "heal.csv"], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert f"{jd.code}: done, 1 listing(s) checked" in done.stdout and "1 difference(s)" in done.stdout
+    rows = list(csv.DictReader((tmp_path / "heal.csv").open()))
+    assert [(r["sku"], r["kind"], r["expected"], r["platform"], r["action"]) for r in rows] == \
+        [("A", "drift", "7", "2", "heal")]  # the channel is set to alert: --heal overrides it for this run
+
+    [run] = api.get("/api/v1/reconciliations", params={"channel": jd.code}).json()["items"]
+    assert (run["trigger"], run["mode"]) == ("cli", "heal")
+    wait_until(lambda: jd.shows(item) == 7, what="the server's worker pushing the healed value")
+    wait_until(lambda: api.get(f"/api/v1/reconciliations/{run['id']}").json()["differences"][0]["status"]
+               == "healed", timeout=60, what="the heal confirmed by the hold job")
+    wait_until(lambda: alerts_of(api, "drift") == [], what="the drift alert resolved")
+    assert [a["channel"] for a in alerts_of(api, "drift", status="resolved")] == [jd.code]
+
+    again = subprocess.run([str(BIN), "reconcile", "--channel", jd.code], env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "0 difference(s)" in again.stdout, again.stderr + again.stdout

@@ -1,10 +1,12 @@
 """The weekly sync report's figures against a scenario with known counts, its HTML and XLSX forms, and the
-scheduled job that sends it to the notifiers routed for reports."""
+scheduled job that sends it to the notifiers routed for reports (by e-mail: a local SMTP server checks the body,
+its inline charts and both attachments)."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +14,7 @@ import httpx
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from conftest import Backend
+from conftest import Backend, client_for, make_token
 from omnistock.store.tables import Channel
 from omnistock.store.types import utcnow
 from omnistock.sync.tables import PlatformCall
@@ -20,7 +22,8 @@ from omnistock.watch import delivery, report_job
 from omnistock.watch.report_figures import Week
 from omnistock.watch.tables import Difference, Reconciliation, WeeklyReport
 from support.core_api import seed
-from support.notify_receivers import RobotReceiver
+from support.notify_receivers import RobotReceiver, SmtpReceiver
+from support.server import LiveServer
 
 
 def scenario(api: httpx.Client, clean: Backend) -> str:
@@ -72,6 +75,18 @@ def test_weekly_report_figures_match_a_known_scenario(api: httpx.Client, clean: 
     assert (shop2["oversells"], shop2["drift_found"], shop2["complaints"]) == (0, 0, 0)
 
 
+def test_a_reader_scoped_to_a_channel_gets_only_its_figures(api: httpx.Client, clean: Backend,
+                                                             server: LiveServer) -> None:
+    week = scenario(api, clean)
+    with client_for(server, make_token(clean, "viewer", channels=["shop2"])) as shop2_only:
+        report = shop2_only.get("/api/v1/reports/weekly", params={"week": week}).json()
+    assert [c["channel"] for c in report["channels"]] == ["shop2"]
+    assert (report["overall"]["pushes"], report["overall"]["oversells"]) == (4, 0)  # shop1's are not counted
+    with client_for(server, make_token(clean, "viewer", locations=["WH"])) as store_only:
+        report = store_only.get("/api/v1/reports/weekly", params={"week": week}).json()
+    assert report["channels"] == [] and report["overall"]["pushes"] == 0
+
+
 def test_weekly_report_as_html_with_charts_and_as_a_workbook(api: httpx.Client, clean: Backend) -> None:
     week = scenario(api, clean)
     page = api.get("/api/v1/reports/weekly", params={"week": week, "format": "html"})
@@ -110,3 +125,44 @@ def test_bad_report_requests_name_the_field(api: httpx.Client) -> None:
         assert r.status_code == 422 and r.json()["field"] == field, r.text
     empty = api.get("/api/v1/reports/weekly").json()
     assert empty["overall"]["pushes"] == 0 and empty["channels"] == []
+
+
+def test_the_weekly_report_reaches_an_email_notifier_with_its_page_and_workbook(api: httpx.Client,
+                                                                               clean: Backend) -> None:
+    week = scenario(api, clean)
+    with SmtpReceiver() as smtp:
+        r = api.post("/api/v1/notifiers", json={
+            "code": "owner", "kind": "email", "routes": {"kinds": ["report"]},
+            "settings": {"to": ["owner@example.com"], "host": "127.0.0.1", "port": smtp.port,
+                         "sender": "omnistock@example.com"}})
+        assert r.status_code == 201, r.text
+        assert report_job.run_due(clean.db, clean.settings, utcnow() + timedelta(days=7)) is not None
+        with httpx.Client() as client:
+            assert delivery.send_due(clean.db, clean.settings, client) == 1
+        [msg] = smtp.wait_for(1)
+    assert msg["Subject"] == f"omnistock weekly sync report {week}" and msg["To"] == "owner@example.com"
+    assert msg.get_content_type() == "multipart/mixed"
+    text = next(p for p in msg.walk() if p.get_content_type() == "text/plain")
+    assert "Pushes: 16 (3 the week before), failed 2" in text.get_payload(decode=True).decode()
+
+    # The body shows its charts as inline images: mail clients show no data-URI image.
+    body = next(p for p in msg.walk() if p.get_content_type() == "text/html" and not p.get_filename())
+    html = body.get_payload(decode=True).decode()
+    cids = re.findall(r'src="cid:([^"]+)"', html)
+    inline = {p["Content-ID"].strip("<>"): p.get_payload(decode=True) for p in msg.walk()
+              if p.get_content_type() == "image/png"}
+    assert len(cids) == 3 and set(cids) == set(inline) and "data:image" not in html
+    assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in inline.values())
+
+    files = {p.get_filename(): p for p in msg.walk() if p.get_content_disposition() == "attachment"}
+    assert set(files) == {f"omnistock-sync-{week}.html", f"omnistock-sync-{week}.xlsx"}
+    page = files[f"omnistock-sync-{week}.html"]
+    assert page.get_content_type() == "text/html"
+    page_text = page.get_payload(decode=True).decode()
+    assert f"Weekly sync report {week}" in page_text and page_text.count("data:image/png;base64,") == 3
+    book = files[f"omnistock-sync-{week}.xlsx"]
+    assert book.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = load_workbook(io.BytesIO(book.get_payload(decode=True))).active
+    rows = {(r[0], r[1]): (r[2], r[3]) for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows[("overall", "Pushes")] == (16, 3) and rows[("shop1", "Failed pushes")] == (2, 0)
+    assert rows[("shop1", "Drift found")] == (2, 0) and rows[("shop1", "Oversells")] == (1, 0)

@@ -1,5 +1,6 @@
 """Channels in the console: connecting a platform with the form of its kind, testing the connection
-against the platform simulator on loopback, mapping and importing listings, and allocation policies."""
+against the platform simulator on loopback, mapping listings, and allocation policies (importing listings from a
+file is the onboarding import: test_onboarding_console.py)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,53 @@ def test_connect_then_test_the_connection_against_the_platform(api: httpx.Client
     assert api.get("/api/v1/channels").json()["total"] == 2
 
 
+def test_the_connect_form_tests_the_settings_before_anything_is_saved(api: httpx.Client, clean: Backend,
+                                                                      server: LiveServer, sim: Simulator) -> None:
+    make_user(clean, "admin")
+    audit_before = api.get("/api/v1/audit").json()["total"]
+    with signed_in(server, "admin", lang="en") as client:
+        form = client.get("/channels/new?kind=shopify").text
+        assert 'formaction="/channels/new/test"' in form and 'hx-post="/channels/new/test"' in form
+        token = csrf_of(client, "/channels/new")
+        good = client.post("/channels/new/test", data=_shopify_form(sim, token), headers={"HX-Request": "true"})
+        assert good.status_code == 200 and "<html" not in good.text and "Connected" in good.text
+        wrong = client.post("/channels/new/test", data=_shopify_form(sim, token, **{
+            "settings.access_token": "shpat_wrong"}), headers={"HX-Request": "true"})
+        assert wrong.status_code == 200 and "The platform refused the credentials" in wrong.text
+        assert "access token was refused" in wrong.text
+        # without JavaScript the whole form comes back, the values kept (secrets left out) and the result shown
+        incomplete = client.post("/channels/new/test", data=_shopify_form(sim, token, **{
+            "settings.location_id": ""}))
+        assert incomplete.status_code == 422
+        assert re.search(r'id="f-settings-location_id-error"[^>]*>[^<]*location_id is required', incomplete.text)
+        assert 'value="Shopify EU"' in incomplete.text and TOKEN not in incomplete.text
+        passive = client.post("/channels/new/test", data={"csrf": token, "kind": "manual", "code": "pos9"})
+        assert "no platform to call" in passive.text
+        zh = client.post("/channels/new/test?lang=zh-CN", data=_shopify_form(sim, token, **{
+            "settings.access_token": "shpat_wrong"}), headers={"HX-Request": "true"})
+        assert "平台拒绝了凭证" in zh.text
+        forged = client.post("/channels/new/test", data={**_shopify_form(sim, token), "csrf": "forged"})
+        assert forged.status_code == 403
+    assert api.get("/api/v1/channels").json()["total"] == 0  # testing stored no channel
+    assert api.get("/api/v1/audit").json()["total"] == audit_before
+
+
+def test_the_channel_page_refreshes_its_health(api: httpx.Client, clean: Backend, server: LiveServer) -> None:
+    seed(api, stock=3)
+    make_user(clean, "look", "viewer")
+    with signed_in(server, "look", lang="en") as client:
+        page = client.get("/channels/m").text
+        assert 'hx-get="/channels/m/parts/health"' in page and 'hx-trigger="every 10s"' in page
+        before = client.get("/channels/m/parts/health", headers={"HX-Request": "true"})
+        api.post("/api/v1/channels/m/listings", json={"sku": "A", "external_id": "item-9"})
+        after = client.get("/channels/m/parts/health", headers={"HX-Request": "true"})
+        assert client.get("/channels/nope/parts/health").status_code == 404
+    assert before.status_code == after.status_code == 200 and "<html" not in after.text
+    listings = re.compile(r"<dt>Listings</dt><dd>(\d+)</dd>")
+    assert listings.search(before.text)[1] == "0" and listings.search(after.text)[1] == "1"  # type: ignore[index]
+    assert "Not pushed" in after.text  # a manual channel's state
+
+
 def test_mapping_a_listing_and_setting_a_policy(api: httpx.Client, clean: Backend, server: LiveServer) -> None:
     seed(api, stock=10)
     make_user(clean, "admin")
@@ -102,27 +150,6 @@ def test_mapping_a_listing_and_setting_a_policy(api: httpx.Client, clean: Backen
     audit = api.get("/api/v1/audit", params={"actor": "user:admin"}).json()["items"]
     assert any(e["action"] == "channel.policy" and e["after"]["policy"] == {"kind": "share", "percent": "50"}
                for e in audit)
-
-
-def test_importing_listings_checks_every_row_and_writes_all_or_nothing(api: httpx.Client, clean: Backend,
-                                                                       server: LiveServer) -> None:
-    seed(api)
-    make_user(clean, "admin")
-    rows = "sku,external_id,external_sku,pack_size\nA,p-1,A,1\nA,p-2,,6\nZZZ,p-3,,1\n"
-    with signed_in(server, "admin", lang="en") as client:
-        token = csrf_of(client, "/channels/m")
-        dry = client.post("/channels/m/import", data={"csrf": token, "file": rows, "apply": "0"})
-        assert dry.status_code == 200 and "1 rows have problems; nothing was imported." in dry.text
-        assert "unknown SKU &#39;ZZZ&#39;" in dry.text or "unknown SKU 'ZZZ'" in dry.text
-        refused = client.post("/channels/m/import", data={"csrf": token, "file": rows, "apply": "1"})
-        assert "nothing was imported" in refused.text
-        assert api.get("/api/v1/channels/m/listings").json()["total"] == 0
-        fixed = rows.replace("ZZZ", "A")
-        applied = client.post("/channels/m/import", data={"csrf": token, "file": fixed, "apply": "1"})
-        assert "3 listings imported." in applied.text
-        empty = client.post("/channels/m/import", data={"csrf": token, "file": "", "apply": "0"})
-        assert empty.status_code == 422
-    assert api.get("/api/v1/channels/m/listings").json()["total"] == 3
 
 
 def test_the_api_sets_policies_through_the_same_service(api: httpx.Client, clean: Backend,

@@ -30,7 +30,7 @@ def test_a_held_order_shows_why_and_is_released_from_the_console(api: httpx.Clie
     make_user(clean, "ops", "operator")
     with signed_in(server, "ops", lang="en") as client:
         held = client.get("/orders?status=held").text
-        assert "H-1" in held and "insufficient_stock: A wanted 3, reservable 1" in held
+        assert "H-1" in held and "Not enough stock: A: 3 wanted, 1 can be reserved" in held
         token = csrf_of(client, "/orders?status=held")
         too_early = client.post(f"/orders/{order_id}/release", data={"csrf": token})
         assert too_early.status_code == 409 and "still cannot be reserved" in too_early.text

@@ -24,6 +24,7 @@ def omni(tmp_path_factory: pytest.TempPathFactory) -> Run:
         return subprocess.run([str(BIN), *args], env=env, cwd=where, capture_output=True, text=True, timeout=120)
     assert run("db", "upgrade").returncode == 0
     assert run("location", "add", "S1", "Store 1", "--kind", "store").returncode == 0
+    assert run("channel", "add", "jd", "--kind", "manual").returncode == 0
     return run
 
 
@@ -38,11 +39,28 @@ def test_creating_a_store_manager_from_the_command_line(omni: Run) -> None:
     assert again.returncode != 0 and "exists already" in again.stderr
 
 
+def test_scope_names_a_store_by_its_code_and_a_channel_with_its_prefix(omni: Run) -> None:
+    made = omni("user", "create", "--username", "jingan", "--password", "s3cret-pass", "--role", "operator",
+                "--scope", "S1", "--scope", "channel:jd")
+    assert made.returncode == 0, made.stderr
+    assert "sees S1, channel:jd" in made.stdout
+    both = omni("user", "create", "--username", "mixed", "--password", "s3cret-pass", "--scope", "location:S1",
+                "--channel", "jd")
+    assert both.returncode == 0, both.stderr
+    rows = {line.split("│")[1].strip(): line for line in omni("user", "list").stdout.splitlines() if "│" in line}
+    for name in ("jingan", "mixed"):
+        cells = [c.strip() for c in rows[name].split("│")]
+        assert cells[3:5] == ["S1", "jd"], rows[name]
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("--username", "x", "--password", "short", "--role", "viewer"), "at least 8 characters"),
     (("--username", "x", "--password", "long-enough", "--role", "king"), "role must be one of"),
     (("--username", "x", "--password", "long-enough", "--location", "NOWHERE"), "unknown location: NOWHERE"),
     (("--username", "bad name", "--password", "long-enough"), "a username is"),
+    (("--username", "x", "--password", "long-enough", "--scope", "channel:nope"), "unknown channel: nope"),
+    (("--username", "x", "--password", "long-enough", "--scope", "NOWHERE"), "unknown location: NOWHERE"),
+    (("--username", "x", "--password", "long-enough", "--scope", "channel:"), "names no code"),
 ])
 def test_bad_users_are_refused_with_one_line(omni: Run, args: tuple[str, ...], message: str) -> None:
     result = omni("user", "create", *args)

@@ -72,3 +72,10 @@ def test_search_times_are_whole_utc_seconds() -> None:
     moment = datetime(2026, 3, 1, 8, 30, 15, 900_000, tzinfo=timezone(timedelta(hours=8)))
     assert search_time(moment) == "2026-03-01T00:30:15Z"
     assert search_time(datetime(2026, 3, 1, tzinfo=UTC)) == "2026-03-01T00:00:00Z"
+
+
+def test_the_end_of_an_order_window_is_rounded_up_to_take_in_its_last_second() -> None:
+    # An order updated at 00:30:15.4 is stored as 00:30:15; a poll ending at 00:30:15.9 must still see it.
+    moment = datetime(2026, 3, 1, 0, 30, 15, 900_000, tzinfo=UTC)
+    assert search_time(moment, round_up=True) == "2026-03-01T00:30:16Z"
+    assert search_time(datetime(2026, 3, 1, 0, 30, 15, tzinfo=UTC), round_up=True) == "2026-03-01T00:30:15Z"

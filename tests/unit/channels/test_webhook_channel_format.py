@@ -23,9 +23,16 @@ def _message(event: str = "order.created", **order: object) -> dict[str, object]
         "lines": [{"external_id": "SKU-1", "qty": 2, "unit_price": "4.50"}], **order}}
 
 
-@pytest.mark.parametrize("kind", list(OrderEventKind))
+@pytest.mark.parametrize("kind", [k for k in OrderEventKind if k is not OrderEventKind.AFTER_SALE])
 def test_every_order_event_name_maps_to_its_kind(kind: OrderEventKind) -> None:
     assert order_event(_message(f"order.{kind.value}")).kind is kind
+
+
+def test_an_after_sale_request_is_its_own_message_not_an_order_event() -> None:
+    # `after_sale.requested` carries an `after_sale` object (test_after_sale_payloads); as an order event it is
+    # refused, so that no order message can pass for a request.
+    with pytest.raises(Invalid):
+        order_event(_message("order.after_sale"))
 
 
 def test_order_message_keeps_event_id_lines_and_customer() -> None:

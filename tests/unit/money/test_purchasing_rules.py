@@ -10,10 +10,12 @@ from hypothesis import strategies as st
 
 from omnistock.domain.purchasing import (
     PoStatus,
+    bundle_overdrawn,
     can_become,
+    incoming_pool,
     on_order,
+    presale_covers,
     receivable_total,
-    sellable_with_presale,
     status_after_receipt,
     still_receivable,
 )
@@ -64,7 +66,33 @@ def test_transitions() -> None:
     assert not can_become(PoStatus.CANCELLED, PoStatus.ORDERED)
 
 
-def test_presale_adds_on_order_only_when_enabled() -> None:
-    assert sellable_with_presale(3, 10, False) == 3
-    assert sellable_with_presale(3, 10, True) == 13
-    assert sellable_with_presale(-2, 1, True) == 0
+def test_presale_pool_is_what_is_on_order_less_what_waiting_orders_claimed() -> None:
+    assert (incoming_pool(10, 0).units, incoming_pool(10, 0).overdrawn) == (10, 0)
+    assert (incoming_pool(10, 4).units, incoming_pool(10, 4).overdrawn) == (6, 0)
+    # claims beyond what is on order came out of the stock on hand: every channel sees that much less
+    assert (incoming_pool(2, 5).units, incoming_pool(2, 5).overdrawn) == (0, 3)
+
+
+def test_a_presale_order_is_covered_by_available_and_unclaimed_on_order_units() -> None:
+    assert presale_covers({1: 5}, {1: 2}, {1: 4}, {})
+    assert not presale_covers({1: 7}, {1: 2}, {1: 4}, {})
+    assert not presale_covers({1: 5}, {1: 2}, {1: 4}, {1: 2})  # earlier pre-sale orders came first
+    assert not presale_covers({1: 1, 2: 1}, {1: 1}, {}, {})  # every SKU of the order must be covered
+
+
+@given(st.lists(st.integers(1, 20), max_size=30), st.integers(0, 50), st.integers(0, 100))
+def test_promises_never_exceed_stock_on_hand_and_on_order(orders: list[int], available: int, ordered: int) -> None:
+    """Orders taken one after the other, each only when covered: what was promised never exceeds what is
+    available plus what is on order, and the pool the channels are shown plus the promises add up to it."""
+    claimed = 0
+    for qty in orders:
+        if presale_covers({1: qty}, {1: available}, {1: ordered}, {1: claimed}):
+            claimed += qty
+    assert claimed <= available + ordered
+    pool = incoming_pool(ordered, claimed)
+    assert pool.units + claimed - pool.overdrawn == ordered and pool.overdrawn <= available
+
+
+def test_overdrawn_components_lower_a_bundle_by_whole_bundles_rounded_up() -> None:
+    assert bundle_overdrawn({1: 3, 2: 0}, {1: 2, 2: 1}) == 2
+    assert bundle_overdrawn({}, {1: 2}) == 0

@@ -14,6 +14,7 @@ from omnistock.domain.access import Permission, Principal
 from omnistock.errors import Forbidden
 from omnistock.services import catalogue
 from omnistock.services.lookup import sku_by_code
+from omnistock.store.paging import page_query
 from omnistock.store.tables import Location
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
@@ -71,8 +72,10 @@ def create_location(body: LocationIn, principal: ConfigWriter, db: DB) -> dict[s
 
 
 @router.get("/locations")
-def list_locations(principal: Reader, db: DB) -> dict[str, Any]:
+def list_locations(principal: Reader, db: DB, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+    stmt = select(Location)
+    if principal.locations is not None:  # a store manager sees only their stores
+        stmt = stmt.where(Location.code.in_(sorted(principal.locations)))
     with db.reading() as session:
-        locs = [loc for loc in session.scalars(select(Location).order_by(Location.code))
-                if principal.sees_location(loc.code)]
-        return {"items": [location_view(loc) for loc in locs], "total": len(locs), "next": None}
+        page = page_query(session, stmt, Location.id, limit=limit, cursor=cursor)
+        return {"items": [location_view(loc) for loc in page.items], "total": page.total, "next": page.next}

@@ -14,6 +14,7 @@ from omnistock.api.schemas import Body
 from omnistock.api.views import channel_view, when
 from omnistock.config import Settings
 from omnistock.domain.access import Permission, Principal
+from omnistock.onboarding import imports
 from omnistock.services import secrets
 from omnistock.services.lookup import channel_by_code
 from omnistock.store.db import Database
@@ -113,18 +114,15 @@ async def import_listings(code: str, principal: ConfigWriter, db: DB, request: R
 
 def _import(db: Database, code: str, principal: Principal, data: bytes, content_type: str | None,
             dry_run: bool) -> dict[str, Any]:
-    source = listing_import.read_rows(data, content_type=content_type)
-    if dry_run:
-        with db.reading() as session:
-            plan = listing_import.plan_import(session, code, source.rows, principal, source.errors)
-    else:
-        plan = run(db, lambda s: listing_import.apply_import(s, code, source.rows, principal, source.errors))
-    return import_view(plan, dry_run, source.ignored_headers)
+    upload = imports.ImportFile(data, None, content_type)
+    plan = imports.import_listings(db, upload, principal, channel=code, dry_run=dry_run)  # backup first
+    return import_view(plan, dry_run, plan.ignored_headers)
 
 
 def import_view(plan: listing_import.ImportPlan, dry_run: bool, ignored: tuple[str, ...]) -> dict[str, Any]:
     return {"channel": plan.channel, "dry_run": dry_run, "created": plan.count("create"),
-            "updated": plan.count("update"), "unchanged": plan.count("unchanged"),
+            "updated": plan.count("update"), "unchanged": plan.count("unchanged"), "backup": plan.backup,
+            "import_run": plan.run_id,
             "items": [{"row": i.row, "action": i.action, "external_id": i.external_id, "sku": i.sku,
                        "pack_size": i.pack_size, "before": i.before} for i in plan.items],
             "errors": plan.errors.as_dicts(), "ignored_columns": list(ignored)}

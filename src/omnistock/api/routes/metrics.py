@@ -1,5 +1,6 @@
-"""`GET /metrics`: the channels' sync health in the Prometheus text format (aggregates only, no token needed,
-like /healthz, so that a scraper needs no credentials)."""
+"""`GET /metrics`: the channels' sync health in the Prometheus text format. It needs a token of any role, like
+every route but /healthz (Prometheus sends it with `authorization: {credentials: ...}` in the scrape config);
+`OMNISTOCK_METRICS_PUBLIC=true` serves it without one, for a scraper on a trusted network."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select
 
+from omnistock.api.deps import current_principal
+from omnistock.domain.access import Permission
+from omnistock.errors import Forbidden
 from omnistock.store.tables import Channel, Order
 from omnistock.store.types import utcnow
 from omnistock.sync.health import channel_health
@@ -32,10 +36,16 @@ def _label(value: str) -> str:
 
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(request: Request) -> str:
+    settings = request.app.state.settings
+    if not settings.metrics_public:
+        principal = current_principal(request, request.app.state.db)
+        if not principal.can(Permission.READ):
+            raise Forbidden(f"role {principal.role.value} may not read metrics")
     now = utcnow()
     lines: list[str] = []
     with request.app.state.db.reading() as session:
-        health = [(ch, channel_health(session, ch, now)) for ch in session.scalars(select(Channel).order_by(Channel.code))]
+        channels = session.scalars(select(Channel).order_by(Channel.code))
+        health = [(ch, channel_health(session, ch, now)) for ch in channels]
         held = session.scalar(select(func.count()).where(Order.status == "held")) or 0
     for name, help_text in GAUGES:
         lines += [f"# HELP omnistock_sync_{name} {help_text}", f"# TYPE omnistock_sync_{name} gauge"]

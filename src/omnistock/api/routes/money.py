@@ -76,7 +76,8 @@ def set_sku_supplier(code: str, body: SkuSupplierIn, principal: CatalogueWriter,
 def create_po(body: PoIn, principal: StockWriter, db: DB, request: Request) -> dict[str, Any]:
     spec = purchasing.PoSpec(supplier=body.supplier, currency=body.currency, location=body.location,
                              status=body.status, note=body.note,
-                             lines=[purchasing.PoLineSpec(ln.sku, ln.qty, ln.unit_cost) for ln in body.lines])
+                             lines=[purchasing.PoLineSpec(ln.sku, ln.qty, ln.unit_cost, ln.currency)
+                                    for ln in body.lines])
     zone = request.app.state.settings.zone
     return run(db, lambda s: po_view(purchasing.create_po(s, spec, principal), zone))
 

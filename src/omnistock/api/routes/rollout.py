@@ -1,4 +1,5 @@
-"""Rollout of a channel: mode (live / shadow / pilot), comparison with the platform, explanations, report."""
+"""Rollout of a channel: mode (live / shadow / pilot), comparison with the platform, explanations (of this
+channel's differences only), report."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pydantic import Field
 
 from omnistock.api.deps import DB, Reader, require, run
 from omnistock.api.schemas import Body, Code
+from omnistock.api.views import when
 from omnistock.domain.access import Permission, Principal
 from omnistock.sync import rollout
 
@@ -39,10 +41,14 @@ def compare(code: str, principal: ConfigWriter, db: DB, request: Request) -> dic
 
 @router.post("/{code}/rollout/differences/{difference_id}/explain")
 def explain(code: str, difference_id: int, body: ExplainIn, principal: ConfigWriter, db: DB) -> dict[str, Any]:
-    return run(db, lambda s: rollout.explain(s, difference_id, body.reason, principal).__dict__)
+    return run(db, lambda s: rollout.explain(s, code, difference_id, body.reason, principal).__dict__)
 
 
 @router.get("/{code}/rollout/report")
-def report(code: str, principal: Reader, db: DB) -> dict[str, Any]:
+def report(code: str, principal: Reader, db: DB, request: Request) -> dict[str, Any]:
+    zone = request.app.state.settings.zone
     with db.reading() as session:
-        return rollout.report(session, code, principal)
+        found = rollout.report(session, code, principal)
+    for item in found["items"]:
+        item["last_seen_at"] = when(item["last_seen_at"], zone)
+    return found | {"mode_since": when(found["mode_since"], zone)}

@@ -12,7 +12,8 @@ from omnistock.api.views import move_view, when
 from omnistock.config import Settings
 from omnistock.domain.access import Permission, Principal
 from omnistock.domain.stock import MoveKind
-from omnistock.services import audit, ledger
+from omnistock.services import audit, batches, ledger
+from omnistock.services.lookup import sku_by_code
 
 router = APIRouter(prefix="/api/v1", tags=["stock"])
 StockWriter = Annotated[Principal, Depends(require(Permission.STOCK_WRITE))]
@@ -23,15 +24,17 @@ def post_move(body: MoveIn, principal: StockWriter, db: DB, response: Response,
               settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, Any]:
     spec = ledger.MoveSpec(sku=body.sku, location=body.location, kind=MoveKind(body.kind), qty=body.qty,
                            to_location=body.to_location, reason=body.reason, reference=body.reference,
-                           idempotency_key=body.idempotency_key)
+                           idempotency_key=body.idempotency_key, batch=body.batch, expiry=body.expiry)
 
     def action(session: Any) -> dict[str, Any]:
         result = ledger.post_move(session, spec, principal)
         first = result.moves[0]
         out = move_view(first, result.sku, result.location, settings.zone)
         out.update(kind=spec.kind.value, to_location=result.to_location, replayed=result.replayed)
-        if spec.kind is MoveKind.TRANSFER:
-            out["qty"] = -first.qty  # the units moved, as posted
+        sign = -1 if spec.kind is MoveKind.TRANSFER else 1  # a transfer shows the units moved, as posted
+        out["qty"] = sign * first.qty
+        out["batches"] = [{"batch": p.batch, "expiry": p.expiry.isoformat() if p.expiry else None,
+                           "qty": sign * p.qty} for p in batches.move_parts(session, [first.id])[first.id]]
         if result.counted is not None:
             out["counted"] = result.counted
         return out
@@ -39,6 +42,18 @@ def post_move(body: MoveIn, principal: StockWriter, db: DB, response: Response,
     if out["replayed"]:
         response.status_code = 200
     return out
+
+
+@router.get("/skus/{code}/batches")
+def read_batches(code: str, principal: Reader, db: DB) -> dict[str, Any]:
+    """The SKU's stock per batch and location, earliest expiry first (locations outside a scoped token left out)."""
+    with db.reading() as session:
+        sku = sku_by_code(session, code, field="code")
+        found = batches.figures(session, sku, locations=principal.sees_location)
+    return {"sku": sku.code, "items": [{"batch": f.batch, "expiry": f.expiry.isoformat() if f.expiry else None,
+                                    "location": f.location, "sellable_location": f.sellable_location,
+                                    "on_hand": f.on_hand, "reserved": f.reserved, "expired": f.expired}
+                                   for f in found]}
 
 
 @router.get("/audit")

@@ -9,6 +9,8 @@ from omnistock.channels.simulator.state import (
     Faults,
     Gate,
     GateKind,
+    SimAfterSale,
+    SimCall,
     SimListing,
     SimOrder,
     SimOrderLine,
@@ -18,6 +20,6 @@ from omnistock.channels.simulator.state import (
 )
 
 __all__ = [
-    "Faults", "Gate", "GateKind", "SimListing", "SimOrder", "SimOrderLine", "SimRegistry", "SimShop",
-    "Simulator", "WebhookConfig",
+    "Faults", "Gate", "GateKind", "SimAfterSale", "SimCall", "SimListing", "SimOrder", "SimOrderLine",
+    "SimRegistry", "SimShop", "Simulator", "WebhookConfig",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
@@ -66,6 +66,12 @@ class BuyIn(BaseModel):
     external_id: str
     qty: int = Field(default=1, gt=0)
     customer: dict[str, str] | None = None
+
+
+class AfterSaleIn(BaseModel):
+    kind: Literal["refund", "return", "exchange", "dispute"] = "refund"
+    reason: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=1000)
 
 
 class ShopperIn(BaseModel):
@@ -190,6 +196,16 @@ def control_router(registry: SimRegistry) -> APIRouter:
         if order is None:
             return JSONResponse({"refused": True}, status_code=409)
         return order_json(order)
+
+    @router.post("/shops/{code}/orders/{order_id}/after-sales", status_code=201)
+    def request_after_sale(code: str, order_id: str, body: AfterSaleIn) -> dict[str, Any]:
+        """The buyer asks for a refund, return or exchange, or disputes the charge: the platform pushes it
+        (Shopify, Douyin) or serves it to polls (Pinduoduo, Taobao) in its own format."""
+        try:
+            request = shop_or_404(code).request_after_sale(order_id, body.kind, body.reason, body.note)
+        except KeyError:
+            raise HTTPException(404, f"no order {order_id!r}") from None
+        return asdict(request)
 
     @router.post("/shops/{code}/orders/{order_id}/{action}")
     def change_order(code: str, order_id: str, action: str) -> dict[str, Any]:

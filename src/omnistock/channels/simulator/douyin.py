@@ -1,6 +1,6 @@
 """Douyin shop (抖店) as a fake: `POST /{method as path}` with signed query parameters and a JSON body,
 absolute or incremental stock with idempotent ids, product/sku listing, order search and detail, and the
-signed order push (a JSON array of {tag, msg_id, data}).
+signed order and after-sale pushes (a JSON array of {tag, msg_id, data}).
 
 Self-contained: signatures are checked here with their own code, never with omnistock's adapter helpers.
 """
@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from omnistock.channels.simulator.state import GateKind, SimListing, SimOrder, SimRegistry, SimShop
+from omnistock.channels.simulator.state import GateKind, SimAfterSale, SimListing, SimOrder, SimRegistry, SimShop
 
 PLATFORM = "douyin"
 RATE_LIMIT: tuple[float, int] = (10.0, 20)  # Doudian sets limits per API and app; unpublished in general
@@ -318,6 +318,34 @@ def order_webhook(shop: SimShop, order: SimOrder, event: str) -> tuple[dict[str,
         messages = [_message(tag, {**base, "order_status": 3 if tag == "102" else 2, "update_time": now})]
     else:
         return None
+    return _signed(shop, messages)
+
+
+# A few of the reason codes of push 200 (the rest are 15 其他 here).
+REASON_CODES = {"多拍/错拍/不想要": 1, "未按约定时间发货": 2, "快递一直未送达": 3, "不喜欢/效果不好": 6, "功能故障": 8,
+                "协商一致退款": 13, "缺货": 14, "其他": 15, "少件/漏发": 20, "商家发错货": 22}
+
+
+def after_sale_webhook(shop: SimShop, order: SimOrder,
+                       request: SimAfterSale) -> tuple[dict[str, str], bytes] | None:
+    """Push 200 (买家发起售后申请) for a request, 212 (买家发起客服仲裁) for a dispute, signed as Douyin signs it."""
+    shop_id = zlib.crc32(shop.code.encode()) % 10**8
+    created = int(request.created_at.timestamp())
+    aftersale_type = {"return": 0, "exchange": 3}.get(request.kind, 2 if order.status == "paid" else 1)
+    base = {"p_id": _num(order.id), "s_id": _num(order.id), "shop_id": shop_id, "aftersale_id": _num(request.id),
+            "aftersale_status": 6, "aftersale_type": aftersale_type}  # 6 待商家处理
+    if request.kind == "dispute":
+        message = _message("212", {**base, "arbitrate_id": f"{request.id}01", "arbitrate_status": 1})
+    else:
+        total = sum((line.unit_price * line.qty for line in order.lines), Decimal(0))
+        message = _message("200", {**base, "reason_code": REASON_CODES.get(request.reason, 15),
+                                   "refund_amount": int(total * 100), "refund_post_amount": 0,
+                                   "refund_voucher_num": 0, "apply_time": created,
+                                   "latest_record": request.note or "买家发起售后申请"})
+    return _signed(shop, [message])
+
+
+def _signed(shop: SimShop, messages: list[dict[str, str]]) -> tuple[dict[str, str], bytes]:
     body = json.dumps(messages, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     app_key, secret = shop.credentials.get("app_key", ""), shop.credentials.get("app_secret", "")
     event_sign = hashlib.md5(app_key.encode() + body + secret.encode()).hexdigest()

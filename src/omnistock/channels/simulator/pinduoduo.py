@@ -1,5 +1,6 @@
-"""Pinduoduo's POP router as a fake: MD5-signed calls, stock by goods/sku, paged goods list, orders in
-windows of at most 30 minutes, and PDD's `error_response` envelope with its documented codes.
+"""Pinduoduo's POP router as a fake: MD5-signed calls, stock by goods/sku, paged goods list, orders and
+after-sale requests in windows of at most 30 minutes, and PDD's `error_response` envelope with its documented
+codes.
 
 Self-contained: the signature is checked here with its own code, never with omnistock's adapter helpers.
 """
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from omnistock.channels.simulator.state import GateKind, SimListing, SimOrder, SimRegistry, SimShop
+from omnistock.channels.simulator.state import GateKind, SimAfterSale, SimListing, SimOrder, SimRegistry, SimShop
 
 PLATFORM = "pinduoduo"
 RATE_LIMIT: tuple[float, int] = (10.0, 20)  # PDD sets limits per API and app; unpublished in general
@@ -224,6 +225,51 @@ def _order_json(order: SimOrder) -> dict[str, Any]:
     }
 
 
+# neutral after-sale kind -> (after_sales_type, after_sales_status while open); a dispute is a refund request the
+# platform took over (平台处理中). A closed request shows as 11 买家撤销.
+AFTER_SALE_FIELDS = {"refund": (2, 2), "return": (3, 3), "exchange": (4, 14), "dispute": (2, 8)}
+CLOSED_STATUS = 11
+
+
+def refund_increment(shop: SimShop, params: Mapping[str, str]) -> dict[str, Any]:
+    """`pdd.refund.list.increment.get`: after-sale requests changed in a window of at most 30 minutes."""
+    start = _int_param(params, "start_updated_at")
+    end = _int_param(params, "end_updated_at")
+    for name in ("after_sales_status", "after_sales_type"):
+        _int_param(params, name)  # both are required by PDD
+    if end < start:
+        raise PddError(10000, "参数错误", "end_updated_at不能早于start_updated_at")
+    if end - start > MAX_WINDOW_S:
+        raise PddError(10000, "参数错误", "开始时间结束时间间距不超过30分钟")
+    page = _int_param(params, "page", 1)
+    size = _int_param(params, "page_size", 100)
+    if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
+        raise PddError(10000, "参数错误", "page从1开始，page_size最大100")
+    status_filter, type_filter = _int_param(params, "after_sales_status"), _int_param(params, "after_sales_type")
+    with shop.lock:
+        found = [_refund_json(r, shop.orders[r.order_id]) for r in shop.after_sales_modified_between(
+            datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))]
+    found = [r for r in found if status_filter in (1, r["after_sales_status"])
+             and type_filter in (1, r["after_sales_type"])]
+    chosen = found[(page - 1) * size: page * size]
+    return {"refund_increment_get_response": {"total_count": len(found), "refund_list": chosen}}
+
+
+def _refund_json(request: SimAfterSale, order: SimOrder) -> dict[str, Any]:
+    kind, status = AFTER_SALE_FIELDS[request.kind]
+    line = order.lines[0]
+    goods_id, sku_id = _ids(line.external_id) or (0, 0)
+    amount = sum((ln.unit_price * ln.qty for ln in order.lines), Decimal(0))
+    return {"id": int(request.id), "order_sn": order.id, "after_sales_type": kind,
+            "after_sales_status": status if request.status == "open" else CLOSED_STATUS,
+            "after_sale_reason": request.reason, "goods_id": goods_id, "sku_id": str(sku_id),
+            "goods_name": f"goods {goods_id}", "goods_number": str(line.qty), "goods_price": f"{line.unit_price:.2f}",
+            "outer_id": line.external_sku or "", "outer_goods_id": "", "order_amount": f"{amount:.2f}",
+            "refund_amount": f"{amount:.2f}", "discount_amount": "0.00", "confirm_time": _beijing(order.created_at),
+            "created_time": _beijing(request.created_at), "updated_time": _beijing(request.modified_at),
+            "tracking_number": "", "speed_refund_flag": 0, "speed_refund_status": ""}
+
+
 def _beijing(moment: datetime) -> str:
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -232,6 +278,7 @@ CALLS = {
     "pdd.goods.quantity.update": ("set_stock", quantity_update),
     "pdd.goods.list.get": ("read_stock", goods_list),
     "pdd.order.number.list.increment.get": ("orders", order_increment),
+    "pdd.refund.list.increment.get": ("after_sales", refund_increment),
 }
 
 

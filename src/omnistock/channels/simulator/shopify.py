@@ -19,7 +19,8 @@ import json
 import math
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -38,7 +39,7 @@ from omnistock.channels.simulator.shopify_schema import (
     set_quantities,
     variant_obj,
 )
-from omnistock.channels.simulator.state import Gate, GateKind, SimOrder, SimRegistry, SimShop
+from omnistock.channels.simulator.state import Gate, GateKind, SimAfterSale, SimOrder, SimRegistry, SimShop
 
 PLATFORM = "shopify"
 # GraphQL Admin API, Standard plan: restores 100 cost points per second (shopify.dev "GraphQL Admin API
@@ -267,7 +268,45 @@ def order_webhook(shop: SimShop, order: SimOrder, event: str) -> tuple[dict[str,
     topic = TOPICS.get(event)
     if topic is None:
         return None
-    payload = _payloads.get(event, _order_payload)(shop, order)
+    return _signed(shop, topic, _payloads.get(event, _order_payload)(shop, order))
+
+
+def _dispute_payload(order: SimOrder, request: SimAfterSale) -> dict[str, Any]:
+    """The REST Dispute resource, as `disputes/create` sends it."""
+    amount = sum((line.unit_price * line.qty for line in order.lines), Decimal(0))
+    return {"id": int(request.id), "order_id": int(order.id), "type": "chargeback", "currency": order.currency,
+            "amount": f"{amount:.2f}", "reason": request.reason or "general", "network_reason_code": "4855",
+            "status": "needs_response", "evidence_due_by": iso(request.created_at + timedelta(days=7)),
+            "evidence_sent_on": None, "finalized_on": None, "initiated_at": iso(request.created_at)}
+
+
+def _return_payload(order: SimOrder, request: SimAfterSale) -> dict[str, Any]:
+    """The Return as `returns/request` sends it: every line of the order asked back, with the buyer's reason."""
+    return {"id": int(request.id), "admin_graphql_api_id": gid("Return", request.id), "status": "requested",
+            "name": f"#{order.id}-R1", "order": {"id": int(order.id), "admin_graphql_api_id": gid("Order", order.id)},
+            "created_at": iso(request.created_at), "total_return_line_items": len(order.lines),
+            "return_line_items": [
+                {"id": int(f"{request.id}{n + 1:03d}"), "admin_graphql_api_id": gid("ReturnLineItem",
+                                                                                     f"{request.id}{n + 1:03d}"),
+                 "quantity": line.qty, "return_reason": request.reason or "other", "return_reason_note": "",
+                 "customer_note": request.note or None,
+                 "fulfillment_line_item": {"id": int(f"7{order.id}{n + 1:03d}"), "line_item": _line_payload(order, n)}}
+                for n, line in enumerate(order.lines)],
+            "exchange_line_items": [], "total_exchange_line_items": 0}
+
+
+def after_sale_webhook(shop: SimShop, order: SimOrder,
+                       request: SimAfterSale) -> tuple[dict[str, str], bytes] | None:
+    """A dispute comes as `disputes/create`, a return request as `returns/request`; Shopify has no buyer refund
+    or exchange request of its own (the merchant refunds, an exchange is a return with exchange lines)."""
+    if request.kind == "dispute":
+        return _signed(shop, "disputes/create", _dispute_payload(order, request))
+    if request.kind == "return":
+        return _signed(shop, "returns/request", _return_payload(order, request))
+    return None
+
+
+def _signed(shop: SimShop, topic: str, payload: dict[str, Any]) -> tuple[dict[str, str], bytes]:
     body = json.dumps(payload, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",

@@ -12,7 +12,7 @@ import itertools
 import random
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -52,6 +52,24 @@ class SimOrder:
     lines: list[SimOrderLine]
     customer: dict[str, str]
     currency: str
+    created_at: datetime
+    modified_at: datetime
+
+
+AFTER_SALE_KINDS = ("refund", "return", "exchange", "dispute")
+
+
+@dataclass
+class SimAfterSale:
+    """A buyer's after-sale request about one order (a dispute is one the bank or the platform raised), open
+    until the platform settles it; each platform module shows it in its own wire format."""
+
+    id: str  # the platform's after-sale / refund / dispute id (digits as a string)
+    order_id: str
+    kind: str  # neutral: one of AFTER_SALE_KINDS
+    reason: str
+    note: str
+    status: str  # neutral: "open" | "closed"
     created_at: datetime
     modified_at: datetime
 
@@ -101,8 +119,28 @@ class Gate:
         return self.kind is GateKind.OK
 
 
+@dataclass(frozen=True)
+class SimCall:
+    """One API call as the platform's front door saw it, for tests that check how a client paces itself.
+
+    `at` is `time.monotonic()` when the call arrived; `retry_after` is the wait the platform needs before the
+    next call would pass (0 unless throttled); each platform announces it in its own way, usually rounded up
+    to whole seconds.
+    """
+
+    at: float
+    op: str
+    verdict: GateKind
+    retry_after: float = 0.0
+
+
+# Enough for any test or benchmark run; a demo that runs for days keeps only the most recent calls.
+CALL_LOG_SIZE = 10_000
+
 # Called with (shop, order snapshot, event) whenever an order is created or changes.
 OrderListener = Callable[["SimShop", SimOrder, str], None]
+# Called with (shop, order snapshot, request snapshot) whenever a buyer raises an after-sale request.
+AfterSaleListener = Callable[["SimShop", SimOrder, SimAfterSale], None]
 
 
 def _now() -> datetime:
@@ -115,35 +153,47 @@ class SimShop:
     def __init__(self, code: str, platform: str, credentials: dict[str, str], rate_limit: tuple[float, int],
                  webhook: WebhookConfig | None = None, faults: Faults | None = None,
                  currency: str = "CNY", seed: int | str | None = None,
-                 listener: OrderListener | None = None) -> None:
+                 listener: OrderListener | None = None,
+                 after_sale_listener: AfterSaleListener | None = None) -> None:
         self.code = code
         self.platform = platform
         self.credentials = dict(credentials)
         self.currency = currency
         self.listings: dict[str, SimListing] = {}
         self.orders: dict[str, SimOrder] = {}
+        self.after_sales: dict[str, SimAfterSale] = {}
         self.faults = faults or Faults()
         self.webhook = webhook or WebhookConfig()
         self.rate_limit = rate_limit
         self.bucket = TokenBucket(rate_limit[0], rate_limit[1])
         self.calls: Counter[str] = Counter()
+        self._call_log: deque[SimCall] = deque(maxlen=CALL_LOG_SIZE)
         self.refused_sales = 0
         self.sold_units = 0
         self.lock = threading.RLock()
         self.rng = random.Random(seed)
         self._listener = listener
+        self._after_sale_listener = after_sale_listener
         self._order_ids = itertools.count(100001)
+        self._after_sale_ids = itertools.count(700001)
         self._seen_keys: set[str] = set()
 
     # --- the gate every API call passes ------------------------------------------------------------
 
     async def gate(self, op: str, cost: float = 1.0) -> Gate:
+        arrived = time.monotonic()
         with self.lock:
             self.calls[op] += 1
             low, high = self.faults.latency_ms
             delay = self.rng.uniform(low, high) / 1000 if high > 0 else 0.0
         if delay:
             await asyncio.sleep(delay)
+        verdict = self._verdict(cost)
+        with self.lock:
+            self._call_log.append(SimCall(arrived, op, verdict.kind, verdict.retry_after))
+        return verdict
+
+    def _verdict(self, cost: float) -> Gate:
         with self.lock:
             remaining_outage = self.faults.down_until - time.time()
             if remaining_outage > 0:
@@ -158,6 +208,11 @@ class SimShop:
         if wait:
             return Gate(GateKind.THROTTLED, retry_after=wait)
         return Gate(GateKind.OK)
+
+    def call_log(self, op: str | None = None) -> list[SimCall]:
+        """The calls that reached the front door, oldest first (of `op` only, when given)."""
+        with self.lock:
+            return [c for c in self._call_log if op is None or c.op == op]
 
     def set_rate_limit(self, per_second: float, burst: int) -> None:
         self.rate_limit = (per_second, burst)
@@ -239,6 +294,28 @@ class SimShop:
             snapshot = replace(order, lines=list(order.lines), customer=dict(order.customer))
             self._listener(self, snapshot, event)
 
+    def request_after_sale(self, order_id: str, kind: str = "refund", reason: str = "",
+                           note: str = "") -> SimAfterSale:
+        """The buyer (or, for a dispute, the bank) raises an after-sale request about an order; stock and the
+        order stay as they are until the merchant settles it (refund, cancel...). KeyError for an unknown
+        order, ValueError for an unknown kind."""
+        if kind not in AFTER_SALE_KINDS:
+            raise ValueError(f"after-sale kind must be one of {', '.join(AFTER_SALE_KINDS)}")
+        with self.lock:
+            order = self.orders[order_id]
+            now = _now()
+            request = SimAfterSale(str(next(self._after_sale_ids)), order.id, kind, reason, note, "open", now, now)
+            self.after_sales[request.id] = request
+            if self._after_sale_listener is not None:
+                self._after_sale_listener(self, replace(order, lines=list(order.lines), customer=dict(order.customer)),
+                                          replace(request))
+            return request
+
+    def after_sales_modified_between(self, start: datetime, end: datetime) -> list[SimAfterSale]:
+        with self.lock:
+            found = [r for r in self.after_sales.values() if start <= r.modified_at < end]
+        return sorted(found, key=lambda r: (r.modified_at, int(r.id) if r.id.isdigit() else 0))
+
     def orders_modified_between(self, start: datetime, end: datetime) -> list[SimOrder]:
         with self.lock:
             found = [o for o in self.orders.values() if start <= o.modified_at < end]
@@ -289,7 +366,7 @@ class SimRegistry:
         shop = SimShop(code, platform, credentials, rate_limit or module.RATE_LIMIT, webhook, faults,
                        currency=currency or str(getattr(module, "CURRENCY", "CNY")),
                        seed=None if self.seed is None else f"{self.seed}:{code}",
-                       listener=self._publish)
+                       listener=self._publish, after_sale_listener=self._publish_after_sale)
         with self._lock:
             if code in self.shops:
                 raise ValueError(f"shop {code!r} exists")
@@ -312,6 +389,19 @@ class SimRegistry:
             return
         headers, body = delivery
         self.dispatcher.submit(shop.code, shop.webhook, order.id, event, headers, body,
+                               retries=getattr(module, "WEBHOOK_RETRIES", 0))
+
+    def _publish_after_sale(self, shop: SimShop, order: SimOrder, request: SimAfterSale) -> None:
+        """Push the request where the platform pushes after-sale messages (the others serve it to polls only)."""
+        if shop.webhook.url is None:
+            return
+        module = platform_module(shop.platform)
+        render = getattr(module, "after_sale_webhook", None)
+        delivery = render(shop, order, request) if render is not None else None
+        if delivery is None:
+            return
+        headers, body = delivery
+        self.dispatcher.submit(shop.code, shop.webhook, order.id, "after_sale", headers, body,
                                retries=getattr(module, "WEBHOOK_RETRIES", 0))
 
     def close(self) -> None:

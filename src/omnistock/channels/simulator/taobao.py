@@ -1,5 +1,6 @@
 """Taobao's TOP router as a fake: signed form calls (md5, hmac, hmac-sha256), absolute or delta stock per
-item or sku, paged item and sku reads, trades searched in windows of at most one day, and TOP's
+item or sku, paged item and sku reads, trades searched in windows of at most one day, the refunds buyers asked
+for (`taobao.refunds.receive.get`), and TOP's
 `error_response` envelope with its codes (7 throttle, 25 signature, 27 session, 15 + isp.* transient).
 
 Listings are "<num_iid>" (an item without skus) or "<num_iid>/<sku_id>". An item whose stock is all gone
@@ -12,6 +13,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from math import ceil
 from typing import Any
 
@@ -25,7 +27,15 @@ from omnistock.channels.simulator.router_wire import (
     request_id,
     to_the_second,
 )
-from omnistock.channels.simulator.state import Gate, GateKind, SimListing, SimOrder, SimRegistry, SimShop
+from omnistock.channels.simulator.state import (
+    Gate,
+    GateKind,
+    SimAfterSale,
+    SimListing,
+    SimOrder,
+    SimRegistry,
+    SimShop,
+)
 
 PLATFORM = "taobao"
 RATE_LIMIT: tuple[float, int] = (5.0, 10)  # TOP quotas are per app/API in the console; the adapter's default
@@ -41,7 +51,8 @@ TRADE_STATUS = {"paid": "WAIT_SELLER_SEND_GOODS", "shipped": "WAIT_BUYER_CONFIRM
                 "cancelled": "TRADE_CLOSED_BY_TAOBAO", "refunded": "TRADE_CLOSED"}
 OPERATIONS = {"taobao.item.quantity.update": "set_stock", "taobao.skus.quantity.update": "set_stock",
               "taobao.items.onsale.get": "read_stock", "taobao.items.inventory.get": "read_stock",
-              "taobao.item.skus.get": "read_stock", "taobao.trades.sold.increment.get": "orders"}
+              "taobao.item.skus.get": "read_stock", "taobao.trades.sold.increment.get": "orders",
+              "taobao.refunds.receive.get": "after_sales"}
 
 
 class TopError(Exception):
@@ -325,6 +336,62 @@ def trades_sold_increment_get(shop: SimShop, params: Mapping[str, str]) -> dict[
     return answer
 
 
+# --- refunds (after-sale requests) --------------------------------------------------------------------------
+
+# neutral after-sale kind -> (refund status while open, has_good_return, cs_status); a dispute is a refund that
+# Taobao's customer service stepped into (客服已经介入). A closed request shows as CLOSED.
+REFUND_FIELDS = {"refund": ("WAIT_SELLER_AGREE", False, 1), "return": ("WAIT_SELLER_AGREE", True, 1),
+                 "exchange": ("WAIT_SELLER_CONSIGN_GOODS", True, 1), "dispute": ("WAIT_SELLER_AGREE", False, 3)}
+
+
+def refund_json(request: SimAfterSale, order: SimOrder, fields: set[str]) -> dict[str, Any]:
+    status, goods_back, cs_status = REFUND_FIELDS[request.kind]
+    line = order.lines[0]
+    total = sum((ln.unit_price * ln.qty for ln in order.lines), Decimal(0))
+    num_iid = line.external_id.partition("/")[0]
+    return picked({
+        "refund_id": request.id, "tid": int(order.id) if order.id.isdigit() else order.id,
+        "oid": int(f"{order.id}01") if order.id.isdigit() else 1, "status": status if request.status == "open"
+        else "CLOSED", "has_good_return": goods_back, "cs_status": cs_status, "reason": request.reason or None,
+        "desc": request.note or None, "refund_fee": f"{total:.2f}", "total_fee": f"{total:.2f}",
+        "payment": "0.00", "order_status": TRADE_STATUS.get(order.status, "WAIT_SELLER_SEND_GOODS"),
+        "good_status": "BUYER_RECEIVED" if order.status == "shipped" else "BUYER_NOT_RECEIVED",
+        "created": beijing_text(request.created_at), "modified": beijing_text(request.modified_at),
+        "num_iid": int(num_iid) if num_iid.isdigit() else num_iid, "num": line.qty,
+        "buyer_nick": order.customer.get("name"), "refund_phase": "onsale" if order.status == "paid" else "aftersale",
+    }, fields)
+
+
+def refunds_receive_get(shop: SimShop, params: Mapping[str, str]) -> dict[str, Any]:
+    """`taobao.refunds.receive.get`: the refunds buyers asked of this seller, by modification time."""
+    fields = set(required(params, "fields").split(","))
+    try:
+        start = parse_beijing(params["start_modified"]) if params.get("start_modified") else None
+        end = parse_beijing(params["end_modified"]) if params.get("end_modified") else None
+    except ValueError:
+        raise TopError(41, "Invalid Arguments:start_modified/end_modified", "isv.invalid-parameter",
+                       "时间格式为yyyy-MM-dd HH:mm:ss") from None
+    page_no = number(params, "page_no", 1, 1)
+    page_size = number(params, "page_size", 40, 1, MAX_TRADE_PAGE)
+    wanted = params.get("status") or None
+    lo = start or datetime(1970, 1, 1, tzinfo=UTC)
+    hi = end + timedelta(seconds=1) if end else datetime.now(UTC) + timedelta(days=1)
+    with shop.lock:
+        matching = [refund_json(r, shop.orders[r.order_id], fields | {"status"})
+                    for r in shop.after_sales_modified_between(lo, hi)
+                    if (end is None or to_the_second(r.modified_at) <= end)]
+    matching = [r for r in matching if wanted in (None, r["status"])]
+    matching.reverse()  # newest modification first, as TOP sorts
+    page = [{k: v for k, v in r.items() if k in fields}
+            for r in matching[(page_no - 1) * page_size: page_no * page_size]]
+    answer: dict[str, Any] = {"total_results": len(matching)}
+    if params.get("use_has_next") == "true":
+        answer = {"has_next": page_no * page_size < len(matching)}
+    if page:
+        answer["refunds"] = {"refund": page}
+    return answer
+
+
 HANDLERS: dict[str, Callable[[SimShop, Mapping[str, str]], dict[str, Any]]] = {
     "taobao.item.quantity.update": item_quantity_update,
     "taobao.skus.quantity.update": skus_quantity_update,
@@ -332,6 +399,7 @@ HANDLERS: dict[str, Callable[[SimShop, Mapping[str, str]], dict[str, Any]]] = {
     "taobao.items.inventory.get": lambda shop, params: item_list(shop, params, on_sale=False),
     "taobao.item.skus.get": item_skus_get,
     "taobao.trades.sold.increment.get": trades_sold_increment_get,
+    "taobao.refunds.receive.get": refunds_receive_get,
 }
 
 

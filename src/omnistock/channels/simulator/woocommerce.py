@@ -305,10 +305,17 @@ def router(registry: SimRegistry) -> APIRouter:
 # --- webhooks ------------------------------------------------------------------------------------------
 
 
-def order_webhook(shop: SimShop, order: SimOrder, event: str) -> tuple[dict[str, str], bytes] | None:
-    """`order.created` for a new order, `order.updated` for every later change (a cancellation included)."""
+def order_webhook(shop: SimShop, order: SimOrder, event: str,
+                  status: str | None = None) -> tuple[dict[str, str], bytes] | None:
+    """`order.created` for a new order, `order.updated` for every later change (a cancellation included).
+
+    `status` shows the order in a WooCommerce status the neutral ones do not cover (`pending`, `on-hold`,
+    `failed`): what a shop sends for an unpaid checkout, a bank transfer awaited or a declined card."""
     action = "created" if event == "created" else "updated"
-    body = json.dumps(order_json(order), separators=(",", ":")).encode()
+    payload = order_json(order)
+    if status is not None:
+        payload["status"] = status
+    body = json.dumps(payload, separators=(",", ":")).encode()
     secret = shop.credentials.get("webhook_secret", "")
     signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
     headers = {

@@ -12,7 +12,7 @@ from omnistock.api.deps import DB, Reader
 from omnistock.errors import Invalid
 from omnistock.store.types import utcnow
 from omnistock.watch import trace
-from omnistock.watch.report_figures import Week, weekly
+from omnistock.watch.report_figures import Week, visible_channels, weekly
 
 router = APIRouter(tags=["watch"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -42,13 +42,15 @@ def sku_trace(code: str, principal: Reader, db: DB, request: Request, since: dat
 @router.get("/api/v1/reports/weekly", response_model=None)
 def weekly_report(principal: Reader, db: DB, request: Request, week: str | None = None,
                   format: str = "json") -> dict[str, Any] | Response:
-    """The weekly sync report (default: the last complete week) as JSON, an HTML page or an XLSX workbook."""
+    """The weekly sync report (default: the last complete week) as JSON, an HTML page or an XLSX workbook, with
+    the figures of the caller's channels."""
     if format not in ("json", "html", "xlsx"):
         raise Invalid("format must be json, html or xlsx", field="format")
     zone = request.app.state.settings.zone
     which = Week.parse(week, zone) if week else Week.last_complete(utcnow(), zone)
     with db.reading() as session:
-        figures = weekly(session, which, zone)
+        # A reader scoped to some channels gets their figures only (to stores only: no channel's).
+        figures = weekly(session, which, zone, channels=visible_channels(session, principal))
     if format == "json":
         return figures
     from omnistock.watch import report_render

@@ -1,5 +1,6 @@
-"""`/api/v1/reconciliations`: start a reconciliation (it runs in a background thread of this process) and read
-its differences; `/api/v1/channels/{code}/reconciliation`: the channel's setting (heal, alert or hold)."""
+"""`/api/v1/reconciliations`: start a reconciliation (it runs in a background thread of this process), read its
+differences and heal those picked; `/api/v1/channels/{code}/reconciliation`: the channel's setting (heal, alert or
+hold)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from omnistock.api.deps import DB, Reader, require, run
 from omnistock.domain.access import Permission, Principal
 from omnistock.watch import reconcile, runs, scheduler
-from omnistock.watch.schemas import ReconcileIn, ReconcileSettingsIn
+from omnistock.watch.schemas import HealIn, ReconcileIn, ReconcileSettingsIn
 
 router = APIRouter(tags=["watch"])
 StockWriter = Annotated[Principal, Depends(require(Permission.STOCK_WRITE))]
@@ -47,6 +48,14 @@ def get_run(run_id: int, principal: Reader, db: DB, request: Request, kind: str 
         diffs, total = runs.differences(session, run_id, kind=kind, limit=limit)
         return {**runs.run_view(found, channel, request.app.state.settings.zone), "differences": diffs,
                 "differences_total": total}
+
+
+@router.post("/api/v1/reconciliations/{run_id}/heal", status_code=202)
+def heal(run_id: int, body: HealIn, principal: StockWriter, db: DB) -> dict[str, Any]:
+    """Push the right quantity again to the listings of these differences (open drift only); answers once they
+    are marked, the sync workers push them, and each difference turns `healed` when its push has gone through."""
+    healing = run(db, lambda session: runs.heal(session, run_id, body.differences, principal))
+    return {"id": run_id, "healing": healing}
 
 
 @router.get("/api/v1/channels/{code}/reconciliation")

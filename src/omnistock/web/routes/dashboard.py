@@ -30,7 +30,8 @@ def _summary(session: Session, who: Visitor, request: Request) -> dict[str, Any]
     low_count, low = skus.low_stock(session, who.principal, limit=10)
     today = dashboard.today_by_channel(session, who.principal, utcnow(), request.app.state.settings.zone)
     open_alerts = alerts.list_alerts(session, who.principal, status="open", limit=5)
-    return {"held": held, "low_count": low_count, "low": low, "today": today, "alerts": open_alerts}
+    return {"held": held, "low_count": low_count, "low": low, "today": today, "alerts": open_alerts,
+            "names": alerts.Names.of(session, open_alerts.items)}
 
 
 def _chart(session: Session, who: Visitor) -> dict[str, Any]:

@@ -1,22 +1,25 @@
 """Alerts, reconciliation, the weekly report and a SKU's trace: the watch feature's pages. Acknowledge an
-alert; run a reconciliation of a channel (healing the drift it finds, if asked) and read its differences."""
+alert; run a reconciliation of a channel (healing the drift it finds, if asked), read its differences and heal
+those picked; read the weekly report of the channels one sees."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from omnistock.api.deps import run
 from omnistock.domain.access import Permission
 from omnistock.errors import OmnistockError
 from omnistock.store.types import utcnow
 from omnistock.watch import alerts, reconcile, runs, scheduler, trace
-from omnistock.watch.report_figures import Week, weekly
+from omnistock.watch.report_figures import Week, rows_of
+from omnistock.web.chart import bar_chart
 from omnistock.web.context import Post, Seen, Visitor, require
 from omnistock.web.forms import Errors
 from omnistock.web.reads import orders as order_reads
+from omnistock.web.reads.weekly import MILLISECONDS, figure_labels, weekly_view
 from omnistock.web.render import render
 from omnistock.web.routing import console_router
 
@@ -71,7 +74,8 @@ def _run_values(request: Request, who: Visitor, run_id: int) -> dict[str, Any]:
     with request.app.state.db.reading() as session:
         found, channel = runs.get_run(session, run_id, who.principal)
         diffs, total = runs.differences(session, run_id, limit=1000)
-        return {"run": found, "channel": channel, "differences": diffs, "total": total}
+        return {"run": found, "channel": channel, "differences": diffs, "total": total, "errors": Errors(),
+                "picked": [], "done": request.query_params.get("done")}
 
 
 @router.get("/reconciliations/{run_id}")
@@ -79,21 +83,57 @@ def reconcile_page(run_id: int, request: Request, who: Seen) -> Response:
     return render(request, "reconciliation.html", _run_values(request, who, run_id))
 
 
+# htmx stops polling an element when the answer is 286: a finished run's page stops refreshing, so the
+# differences a person is ticking are not swapped away under them.
+STOP_POLLING = 286
+
+
 @router.get("/reconciliations/{run_id}/part")
 def reconcile_part(run_id: int, request: Request, who: Seen) -> Response:
-    return render(request, "parts/reconciliation.html", _run_values(request, who, run_id))
+    values = _run_values(request, who, run_id)
+    finished = values["run"].status != "running" and request.headers.get("hx-request") == "true"
+    return render(request, "parts/reconciliation.html", values, status=STOP_POLLING if finished else 200)
+
+
+@router.post("/reconciliations/{run_id}/heal")
+def reconcile_heal(run_id: int, request: Request, post: Post) -> Response:
+    """Heal the differences ticked on the run's page (form field `difference`, repeated)."""
+    who, form = post.visitor, post.form
+    require(who, Permission.STOCK_WRITE)
+    errors, status = Errors("differences"), 422
+    picked = form.getlist("difference")
+    if not picked:
+        errors["differences"] = who.language.text.gettext("Tick at least one difference.")
+    elif not all(p.isdigit() for p in picked):
+        errors["differences"] = who.language.text.gettext("The form is damaged: reload the page and try again.")
+    else:
+        try:
+            run(request.app.state.db, lambda s: runs.heal(s, run_id, [int(p) for p in picked], who.principal))
+            return RedirectResponse(f"/reconciliations/{run_id}?done=heal", status_code=303)
+        except OmnistockError as exc:
+            if exc.status in (403, 404):
+                raise
+            errors.take(exc, who.language.text)
+            status = exc.status
+    values = {**_run_values(request, who, run_id), "errors": errors, "picked": picked}
+    return render(request, "reconciliation.html", values, status=status)
 
 
 @router.get("/reports/weekly")
 def weekly_report(request: Request, who: Seen, week: str | None = None) -> Response:
-    """The weekly sync report as the watch renders it (its own page and styles)."""
-    from omnistock.watch import report_render
-
+    """The weekly sync report in the console, in the visitor's language, of the channels the visitor sees."""
     zone = request.app.state.settings.zone
-    which = Week.parse(week, zone) if week else Week.last_complete(utcnow(), zone)
+    latest = Week.last_complete(utcnow(), zone)
+    which = Week.parse(week, zone) if week else latest
     with request.app.state.db.reading() as session:
-        figures = weekly(session, which, zone)
-    return HTMLResponse(report_render.html(figures), headers={"Cache-Control": "no-store"})
+        view = weekly_view(session, who.principal, which, zone)
+    following = Week.of(which.end.astimezone(zone).date(), zone)
+    pushes = [[int(s.get("pushes") or 0) for _n, s in rows_of(view.report)][1:],
+              [int(s.get("failures") or 0) for _n, s in rows_of(view.report)][1:]]
+    return render(request, "weekly.html", {
+        "view": view, "labels": figure_labels(who.language.text), "milliseconds": MILLISECONDS,
+        "previous": which.previous(zone).label, "next": following.label if following.start <= latest.start else None,
+        "chart": bar_chart(view.scopes[1:], pushes, label_every=1) if view.scopes[1:] else None})
 
 
 @router.get("/skus/{code:path}/trace")

@@ -2,20 +2,6 @@
 (function () {
   "use strict";
 
-  // Read a chosen file into its textarea, so an import posts plain text (no upload handling on the server).
-  function wireFileInputs(root) {
-    root.querySelectorAll("input[type=file][data-into]").forEach(function (input) {
-      input.addEventListener("change", function () {
-        var target = document.getElementById(input.getAttribute("data-into"));
-        var file = input.files && input.files[0];
-        if (!target || !file) { return; }
-        var reader = new FileReader();
-        reader.onload = function () { target.value = String(reader.result || ""); };
-        reader.readAsText(file);
-      });
-    });
-  }
-
   // Show only the settings of the chosen allocation policy kind.
   function wirePolicyForms(root) {
     root.querySelectorAll("select[data-policy-kind]").forEach(function (select) {
@@ -46,7 +32,7 @@
     });
   }
 
-  function wire(root) { wireFileInputs(root); wirePolicyForms(root); }
+  function wire(root) { wirePolicyForms(root); }
   document.addEventListener("DOMContentLoaded", function () { wire(document); tick(); setInterval(tick, 1000); });
   document.addEventListener("htmx:afterSwap", function (event) { wire(event.target); tick(); });
 })();
