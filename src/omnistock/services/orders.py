@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from omnistock.domain.access import Principal
@@ -372,7 +372,7 @@ def list_orders(session: Session, principal: Principal, *, status: str | None = 
     if channel:
         stmt = stmt.where(Channel.code == channel)
     if principal.scoped:
-        conds = []
+        conds: list[ColumnElement[bool]] = []
         if principal.channels is not None:
             conds.append(Channel.code.in_(principal.channels))
         if principal.locations is not None:

@@ -8,6 +8,7 @@ batch: the intake leaves expired units out of what it may reserve."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -84,12 +85,16 @@ def quarantine_sku(session: Session, sku_id: int, cutoff: date) -> list[Quaranti
     for lid, loc in sources.items():
         if book.short(levels[(sku_id, lid)]):
             batches.settle(session, sku_id, lid, levels, cutoff,
-                           hold=lambda order_id, loc=loc: ledger.hold_after_shortfall(session, order_id, sku, loc,
-                                                                                      actor=ACTOR))
+                           hold=functools.partial(_hold, session, sku=sku, location=loc))
     session.flush()
     for leg in legs:
         hooks.emit_move_posted(session, leg)
     return done
+
+
+def _hold(session: Session, order_id: int, *, sku: Sku, location: Location) -> None:
+    """An order whose expired units found no replacement is held, as a count that finds fewer would hold it."""
+    ledger.hold_after_shortfall(session, order_id, sku, location, actor=ACTOR)
 
 
 def _move_out(session: Session, book: batches.BatchBook, levels: dict[tuple[int, int], Level], sku: Sku,

@@ -32,7 +32,7 @@ def create_token(session: Session, *, name: str, role: str, locations: Sequence[
         raise Invalid("name cannot be empty", field="name")
     for field, codes, table in (("locations", locations, Location), ("channels", channels, Channel)):
         if codes:
-            known = set(session.scalars(select(table.code).where(table.code.in_(codes))))  # type: ignore[attr-defined]
+            known = set(session.scalars(select(table.code).where(table.code.in_(codes))))
             missing = sorted(set(codes) - known)
             if missing:
                 raise Invalid(f"unknown {field}: {', '.join(missing)}", field=field)

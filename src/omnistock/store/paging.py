@@ -49,7 +49,7 @@ def check_limit(limit: int) -> int:
     return limit
 
 
-def page_query(session: Session, stmt: Select[Any], id_col: InstrumentedAttribute[int], *, limit: int,
+def page_query(session: Session, stmt: Select[*tuple[Any, ...]], id_col: InstrumentedAttribute[int], *, limit: int,
                cursor: str | None) -> Page[Any]:
     """Run `stmt` newest first, one page after `cursor`; rows are returned as the select yields them."""
     check_limit(limit)

@@ -57,7 +57,7 @@ def event_key(ev: OrderEvent) -> str:
 def _payload(ev: OrderEvent) -> dict[str, object]:
     raw = ev.raw if ev.raw is not None else {}
     try:
-        return json.loads(json.dumps(raw, default=str))  # type: ignore[no-any-return]
+        return json.loads(json.dumps(raw, default=str))
     except (TypeError, ValueError):
         return {"unserialisable": str(raw)[:2000]}
 

@@ -53,6 +53,7 @@ def alert_expired(session: Session, cutoff: date, now: datetime) -> None:
             .join(BatchLevel, BatchLevel.batch_id == Batch.id).join(Sku, Sku.id == Batch.sku_id)
             .join(Location, Location.id == BatchLevel.location_id)
             .where(Batch.expiry < cutoff, BatchLevel.on_hand > 0)):
+        assert expiry is not None  # the query keeps only batches that expire
         lots[batch_id] = (sku_id, sku_code, code, expiry)
         held[batch_id][loc] = int(on_hand)
         if sellable:
