@@ -711,11 +711,13 @@ def _goal(cells: list[Cell], profiles: list[Profile]) -> str:
         if prof is not None:
             orm = sum(share for group, share in prof.split.shares if group.startswith(("SQLAlchemy", "psycopg")))
             lines.append(f"In the profile, SQLAlchemy and psycopg's Python take {orm:.0%} of the client's CPU "
-                         f"and an order makes about {prof.split.calls_per_item:,.0f} Python function calls: the ORM "
-                         "unit of work (identity map, attribute history, flush ordering, relationship loading) "
-                         "dominates. Reaching 0.5× takes the reservation path off the ORM: Core statements (or one "
-                         "SQL function) that insert the order, its line, events and reservation with their final "
-                         "values and take stock with one conditional UPDATE, as the raw path does.")
+                         f"and an order makes about {prof.split.calls_per_item:,.0f} Python function calls. A new "
+                         "order already runs on prebuilt Core statements, not the ORM unit of work; what remains is "
+                         "the cost of sending each statement through SQLAlchemy (cache lookup, parameter and result "
+                         "processing, connection events) and psycopg's Python, for each of the order's statements. "
+                         "Reaching 0.5× takes fewer, cheaper calls still: one SQL function per order that looks up, "
+                         "inserts and reserves in a single round trip with one conditional UPDATE, as the raw path "
+                         "does, or the driver's prepared statements without SQLAlchemy on this one path.")
     sqlite = [c for c in cells if c.database == "SQLite"]
     if sqlite:
         lines.append(f"On SQLite (for reference; the goal is set for PostgreSQL) the ratio runs from "
@@ -756,7 +758,7 @@ def _batching(cells: list[Cell], batches: list[BatchCell]) -> str:
     if len(omni_passes) < len(batches):
         lines.append(f"Batching the per-order service calls passes it in {len(omni_passes)} of {len(batches)} "
                      "cells: it saves the per-transaction round trips (BEGIN, COMMIT) and the flushes, but "
-                     "each order still runs its own ORM work and statements, and that is where the time goes.")
+                     "each order still sends its own statements through SQLAlchemy, and that is where the time goes.")
     lines.append("So passing 1× takes both: a lean per-order path (above), and an intake that gathers the orders "
                  "arriving within a few milliseconds and writes them set-wise in one transaction, each order still "
                  "idempotent by channel + external id and still reserved in full or held. One bad order must not "

@@ -22,12 +22,16 @@ changeFromQuantity field" and "Making changeFromQuantity field required", Decemb
   only: `disputes/create` and `disputes/update` (Shopify Payments disputes, the REST Dispute resource) and
   `returns/request` (a return the buyer asks for); see shopify_payloads.
 - throttling: cost based; a `THROTTLED` error (HTTP 200) waits (requested cost − currently available) /
-  restore rate seconds from `extensions.cost.throttleStatus`; HTTP 429 waits `Retry-After`.
+  restore rate seconds from `extensions.cost.throttleStatus`; HTTP 429 waits `Retry-After`. An order poll
+  waits for the bucket between its pages (a short wait, within a budget) instead of failing: each page costs
+  what it returned, so a window with a few hundred orders empties the bucket part-way, and a poll that failed
+  then would fail again on the same, growing window for ever.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
@@ -71,6 +75,7 @@ from omnistock.errors import (
     PlatformAuthFailed,
     PlatformInvalid,
     PlatformNotFound,
+    PlatformThrottled,
     PlatformTransient,
     SignatureInvalid,
 )
@@ -78,6 +83,8 @@ from omnistock.errors import (
 MAX_QUANTITIES = 250
 LEVEL_PAGE = 250
 ORDER_PAGE = 5  # five orders of up to 40 lines keep a page's cost (~620) under Shopify's 1000-point limit
+PAGE_WAIT_S = 5.0  # the longest wait for the cost bucket between two pages of one read
+READ_BUDGET_S = 60.0  # all the waiting one paged read may do before it gives up (and is retried later)
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled", "orders/fulfilled",
                           "orders/paid", "orders/partially_fulfilled", "orders/edited"})
 NOT_FOUND_CODES = frozenset({"INVALID_INVENTORY_ITEM", "ITEM_NOT_STOCKED_AT_LOCATION", "INVALID_LOCATION"})
@@ -244,23 +251,36 @@ class ShopifyAdapter:
         query = f"updated_at:>='{search_time(since)}' updated_at:<'{search_time(until, round_up=True)}'"
         events: list[OrderEvent] = []
         after: str | None = None
+        deadline = time.monotonic() + READ_BUDGET_S
         while True:
-            data = self.graphql(ORDERS, {"query": query, "first": ORDER_PAGE, "after": after})
+            data = self._page(ORDERS, {"query": query, "first": ORDER_PAGE, "after": after}, deadline)
             orders = data["orders"]
             for order in orders.get("nodes") or []:
-                events.append(graphql_order_event(order, self._order_lines(order), since))
+                events.append(graphql_order_event(order, self._order_lines(order, deadline), since))
             page = orders.get("pageInfo") or {}
             if not page.get("hasNextPage"):
                 return events
             after = page.get("endCursor")
 
-    def _order_lines(self, order: Mapping[str, Any]) -> list[PlatformOrderLine]:
+    def _page(self, query: str, variables: Mapping[str, Any], deadline: float) -> dict[str, Any]:
+        """One page of a paged read: a THROTTLED answer is waited out (the bucket refills at its restore rate)
+        while the wait is short and the read's budget lasts; otherwise it is raised for the caller to retry."""
+        while True:
+            try:
+                return self.graphql(query, variables)
+            except PlatformThrottled as exc:
+                wait = max(exc.retry_after, 0.05)
+                if wait > PAGE_WAIT_S or time.monotonic() + wait > deadline:
+                    raise
+                time.sleep(wait)
+
+    def _order_lines(self, order: Mapping[str, Any], deadline: float) -> list[PlatformOrderLine]:
         """Every line of an order, reading further line pages when an order has more than one."""
         connection = order.get("lineItems") or {}
         lines = [graphql_line(node) for node in connection.get("nodes") or []]
         while (connection.get("pageInfo") or {}).get("hasNextPage"):
             after = connection["pageInfo"]["endCursor"]
-            data = self.graphql(ORDER_LINES, {"id": order["id"], "after": after})
+            data = self._page(ORDER_LINES, {"id": order["id"], "after": after}, deadline)
             connection = (data.get("order") or {}).get("lineItems") or {}
             lines += [graphql_line(node) for node in connection.get("nodes") or []]
         return lines

@@ -115,9 +115,12 @@ def lock_positions(session: Session, pending: dict[int, int], base: str) -> dict
         values = [{"sku_id": sid, "currency": base, "on_hand": int(held.get(sid, 0)) - pending[sid],
                    "value": Decimal(0), "last_unit_cost": Decimal(0), "updated_at": utcnow()} for sid in fresh]
         insert_new = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        for rows in chunks(values, 1000):  # one statement each: within SQLite's bound-parameter limit
-            # Two first postings of one SKU may race: the loser's row is simply not inserted.
-            session.execute(insert_new(SkuCost).values(list(rows)).on_conflict_do_nothing())
+        # Two first postings of one SKU may race: the loser's row is simply not inserted. One statement run
+        # for many rows (executemany), not a VALUES list per chunk: that list is built and compiled anew each time.
+        first_position = insert_new(SkuCost).on_conflict_do_nothing()
+        conn = session.connection()
+        for rows in chunks(values):
+            conn.execute(first_position, list(rows))
     states: dict[int, CostState] = {}
     for part in chunks(ids):
         stmt = (select(SkuCost.sku_id, SkuCost.on_hand, SkuCost.value, SkuCost.currency, SkuCost.last_unit_cost)

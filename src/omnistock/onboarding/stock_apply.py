@@ -89,11 +89,13 @@ def _write_bulk(session: Session, items: Sequence[tuple[CountPlan, int, int]], c
 def listed(sku_ids: set[int], session: Session) -> list[int]:
     """The SKUs among these that some listing shows, itself or through a bundle: only they can need a push
     (a merchant's opening stock usually comes before any listing)."""
-    shown = set(session.scalars(select(Listing.sku_id).distinct()))
+    listed_skus = select(Listing.sku_id).distinct()
+    shown = set(session.scalars(listed_skus))
     if not shown:
         return []
-    parts = session.execute(select(BundleComponent.component_id).where(BundleComponent.bundle_id.in_(shown)))
-    shown.update(parts.scalars())
+    # A subquery, not the ids: a catalogue may list more SKUs than a statement may carry parameters (65,535).
+    shown.update(session.scalars(select(BundleComponent.component_id)
+                                 .where(BundleComponent.bundle_id.in_(listed_skus.scalar_subquery()))))
     return sorted(sku_ids & shown)
 
 

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +26,7 @@ from omnistock.sync import poller
 from omnistock.sync.tables import InboxEvent
 from support.care_api import case, cases_of_order, order, the_case_of, total_cases
 from support.core_api import seed
-from support.platforms import connect, list_item, wait_until
+from support.platforms import Connected, connect, list_item, wait_until
 from support.server import LiveServer
 
 
@@ -104,6 +105,30 @@ def _channel_id(backend: Backend, code: str) -> int:
         return channel_by_code(session, code).id
 
 
+@dataclass(frozen=True)
+class PolledSale:
+    """A Pinduoduo sale (PDD has no order webhooks) taken in by one poll and reserved."""
+
+    pdd: Connected
+    external_id: str
+    channel_id: int
+    order: dict[str, Any]
+
+    def poll(self, clean: Backend) -> int:
+        return poller.poll_once(clean.db, clean.settings, self.channel_id).applied
+
+
+def _pdd_sale_polled(api: httpx.Client, clean: Backend, sim: Simulator, item_no: int) -> PolledSale:
+    seed(api, stock=5)
+    pdd = connect(api, sim, "pinduoduo")
+    item = list_item(api, pdd, "A", item_no, shown=5)
+    bought = pdd.shop.buy(item, 1, {"name": "李雷", "phone": "13900000001"})
+    assert bought is not None
+    channel_id = _channel_id(clean, pdd.code)
+    assert poller.poll_once(clean.db, clean.settings, channel_id).applied == 1
+    return PolledSale(pdd, bought.id, channel_id, _wait_for_order(api, pdd.code, "reserved"))
+
+
 def test_refund_webhook_delivered_twice_opens_one_case_linked_to_the_order(
         api: httpx.Client, clean: Backend, sim: Simulator, server: LiveServer) -> None:
     seed(api, stock=5)
@@ -139,20 +164,13 @@ def test_refund_webhook_delivered_twice_opens_one_case_linked_to_the_order(
 
 def test_refund_found_by_polling_opens_one_case_however_often_it_is_polled(
         api: httpx.Client, clean: Backend, sim: Simulator, server: LiveServer) -> None:
-    seed(api, stock=5)
-    pdd = connect(api, sim, "pinduoduo")
-    item = list_item(api, pdd, "A", 2, shown=5)
-    bought = pdd.shop.buy(item, 1, {"name": "李雷", "phone": "13900000001"})
-    assert bought is not None
-    channel_id = _channel_id(clean, pdd.code)
-    assert poller.poll_once(clean.db, clean.settings, channel_id).applied == 1
-    order = _wait_for_order(api, pdd.code, "reserved")
-    pdd.shop.refund(bought.id)  # refund_status 4 (退款成功)
-    assert poller.poll_once(clean.db, clean.settings, channel_id).applied == 1
-    assert poller.poll_once(clean.db, clean.settings, channel_id).applied == 0  # the overlap is a duplicate
+    sale = _pdd_sale_polled(api, clean, sim, 2)
+    sale.pdd.shop.refund(sale.external_id)  # refund_status 4 (退款成功)
+    assert sale.poll(clean) == 1
+    assert sale.poll(clean) == 0  # the overlap is a duplicate
     [listed] = _platform_cases(api)
-    assert (listed["order_id"], listed["source"], listed["cause"]) == (order["id"], "platform", "refund")
-    assert [o["status"] for o in api.get("/api/v1/orders", params={"channel": pdd.code}).json()["items"]] == [
+    assert (listed["order_id"], listed["source"], listed["cause"]) == (sale.order["id"], "platform", "refund")
+    assert [o["status"] for o in api.get("/api/v1/orders", params={"channel": sale.pdd.code}).json()["items"]] == [
         "cancelled"]
 
 
@@ -264,30 +282,23 @@ def test_a_chargeback_opens_an_urgent_case_about_its_order(
 
 def test_an_after_sale_request_found_by_polling_opens_one_case_before_any_refund(
         api: httpx.Client, clean: Backend, sim: Simulator, server: LiveServer) -> None:
-    seed(api, stock=5)
-    pdd = connect(api, sim, "pinduoduo")
-    item = list_item(api, pdd, "A", 7, shown=5)
-    bought = pdd.shop.buy(item, 1, {"name": "李雷", "phone": "13900000001"})
-    assert bought is not None
-    channel_id = _channel_id(clean, pdd.code)
-    assert poller.poll_once(clean.db, clean.settings, channel_id).applied == 1
-    order = _wait_for_order(api, pdd.code, "reserved")
-    pdd.shop.request_after_sale(bought.id, "refund", "缺货")  # 买家申请退款，待商家处理
-    assert poller.poll_once(clean.db, clean.settings, channel_id).applied == 1
-    assert poller.poll_once(clean.db, clean.settings, channel_id).applied == 0  # the overlap is a duplicate
+    sale = _pdd_sale_polled(api, clean, sim, 7)
+    sale.pdd.shop.request_after_sale(sale.external_id, "refund", "缺货")  # 买家申请退款，待商家处理
+    assert sale.poll(clean) == 1
+    assert sale.poll(clean) == 0  # the overlap is a duplicate
     [c] = _request_cases(api)
     assert (c["order_id"], c["cause"], c["category"], c["priority"]) == (
-        order["id"], "refund_request", "out_of_stock", "high")  # the buyer's reason says 缺货
+        sale.order["id"], "refund_request", "out_of_stock", "high")  # the buyer's reason says 缺货
     assert c["customer"]["phone"] == "13900000001" and c["messages"][0]["body"] == "缺货"
-    assert [o["status"] for o in api.get("/api/v1/orders", params={"channel": pdd.code}).json()["items"]] == [
+    assert [o["status"] for o in api.get("/api/v1/orders", params={"channel": sale.pdd.code}).json()["items"]] == [
         "reserved"]
     # The merchant agrees and PDD refunds (refund_status 4): noted on the request's case, not a second case.
-    pdd.shop.refund(bought.id)
-    assert poller.poll_once(clean.db, clean.settings, channel_id).applied == 1
+    sale.pdd.shop.refund(sale.external_id)
+    assert sale.poll(clean) == 1
     assert [x["id"] for x in _platform_cases(api)] == [c["id"]]
     noted = case(api, c["id"])
     assert [e["detail"]["kind"] for e in noted["events"] if e["kind"] == "platform_event"] == ["refund"]
-    assert bought.id in noted["notes"][0]["body"]
+    assert sale.external_id in noted["notes"][0]["body"]
 
 
 def test_a_request_about_an_order_held_for_want_of_stock_is_an_out_of_stock_case(

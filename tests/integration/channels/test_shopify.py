@@ -209,6 +209,19 @@ def test_polling_pages_through_many_orders_and_respects_the_window(shopify: Shop
     assert {e.external_order_id for e in events} == ids
 
 
+def test_a_poll_longer_than_the_cost_bucket_waits_between_pages_instead_of_failing(shopify: Shopify) -> None:
+    # Each page costs what it returned: 120 orders take more than a full bucket. Without the wait the poll failed
+    # part-way, and the next poll, on the same (grown) window, failed the same way: orders were never taken in.
+    shopify.shop.set_rate_limit(300, 1000)
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    shopify.shop.upsert_listing(SimListing("7100", 500))
+    ids = {order.id for order in (shopify.shop.buy("7100", 1) for _ in range(120)) if order}
+    throttled_before = sum(1 for c in shopify.shop.call_log() if c.verdict == "throttled")
+    events = shopify.adapter.fetch_orders(since, datetime.now(UTC) + timedelta(seconds=2))
+    assert {e.external_order_id for e in events} == ids
+    assert sum(1 for c in shopify.shop.call_log() if c.verdict == "throttled") > throttled_before  # it did wait
+
+
 # --- failures --------------------------------------------------------------------------------------------
 
 

@@ -18,13 +18,12 @@ from sqlalchemy import select
 from conftest import SYSTEM, Backend
 from omnistock.domain.stock import MoveKind
 from omnistock.errors import OmnistockError
-from omnistock.services import catalogue, channels, ledger, orders
+from omnistock.services import ledger, orders
 from omnistock.store.tables import Batch, BatchLevel, Level, Location, Order, Reservation, ReservationBatch
 from omnistock.store.types import utcnow
 from omnistock.watch import expiry
+from support.machine_seed import LOCS, SKUS, seed_world
 
-SKUS = ["A", "B"]
-LOCS = ["L1", "L2"]
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 # batch -> expiry: already expired, expiring within the days the machine lets pass, fresh, and undated
 LOTS = {"OLD": TODAY - timedelta(days=1), "SOON": TODAY + timedelta(days=2), "FRESH": TODAY + timedelta(days=60),
@@ -36,19 +35,10 @@ def batch_machine(backend: Backend) -> type[RuleBasedStateMachine]:
     class Batches(RuleBasedStateMachine):
         @initialize()
         def setup(self) -> None:
-            backend.reset()
+            seed_world(backend)
             self.n = 0
             self.days = 0
             self.checked_expiry: date | None = None
-            with backend.db.transaction() as s:
-                for code in LOCS:
-                    catalogue.create_location(s, code=code, name=code, kind="warehouse", sellable=True, actor="t")
-                for code in SKUS:
-                    catalogue.create_sku(s, catalogue.SkuSpec(code=code, name=code), actor="t")
-                catalogue.create_sku(s, catalogue.SkuSpec(code="KIT", name="kit", components=[
-                    catalogue.ComponentSpec("A", 2), catalogue.ComponentSpec("B", 1)]), actor="t")
-                channels.create_channel(s, backend.settings, code="m", kind="manual", name=None, settings=None,
-                                        actor="t")
             # Start from batched stock (and some without a batch), so that every run exercises batch parts.
             for sku, loc, batch, qty in (("A", "L1", "FRESH", 6), ("A", "L1", "SOON", 3), ("A", "L2", None, 2),
                                          ("B", "L2", "NODATE", 4), ("B", "L1", "OLD", 2)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -53,6 +54,17 @@ def test_token_is_printed_once_on_stdout(omni) -> None:  # type: ignore[no-untyp
     assert token not in result.stderr
 
 
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with location WH and SKU A, made once by the command itself and copied for each case."""
+    folder = tmp_path_factory.mktemp("prepared")
+    env = {**os.environ, "OMNISTOCK_DATABASE_URL": f"sqlite:///{folder / 'cli.db'}"}
+    for args in (("db", "upgrade"), ("location", "add", "WH", "Main"), ("sku", "add", "A", "Alpha")):
+        subprocess.run([str(BIN), *args], env=env, cwd=folder, capture_output=True, text=True, timeout=60,
+                       check=True)
+    return folder / "cli.db"
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("stock", "receive", "NOPE", "1", "--location", "WH"), "unknown SKU 'NOPE'"),
     (("stock", "receive", "A", "0", "--location", "WH"), "qty must be greater than 0"),
@@ -60,13 +72,13 @@ def test_token_is_printed_once_on_stdout(omni) -> None:  # type: ignore[no-untyp
     (("token", "create", "--name", "x", "--role", "king"), "role must be one of"),
     (("sku", "add", "A", "again"), "exists already"),
 ])
-def test_errors_are_one_line_with_a_non_zero_exit(omni, args: tuple[str, ...], message: str) -> None:  # type: ignore[no-untyped-def]
-    omni("db", "upgrade")
-    omni("location", "add", "WH", "Main")
-    omni("sku", "add", "A", "Alpha")
+def test_errors_are_one_line_with_a_non_zero_exit(omni, prepared: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                  args: tuple[str, ...], message: str) -> None:
+    shutil.copy(prepared, tmp_path / "cli.db")
     result = omni(*args, ok=False)
     assert result.returncode != 0
     assert message in result.stderr and "Traceback" not in result.stderr
+    assert "ledger ok" in omni("ledger", "verify").stdout  # the refused command wrote nothing half-way
 
 
 def test_commands_before_migration_say_what_to_do(omni) -> None:  # type: ignore[no-untyped-def]

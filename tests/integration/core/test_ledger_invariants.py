@@ -11,28 +11,17 @@ from sqlalchemy import select
 from conftest import SYSTEM, Backend
 from omnistock.domain.stock import MoveKind
 from omnistock.errors import OmnistockError
-from omnistock.services import catalogue, channels, ledger, orders
+from omnistock.services import catalogue, ledger, orders
 from omnistock.store.tables import Level, Order
-
-SKUS = ["A", "B"]
-LOCS = ["L1", "L2"]
+from support.machine_seed import LOCS, SKUS, seed_world
 
 
 def ledger_machine(backend: Backend) -> type[RuleBasedStateMachine]:
     class Ledger(RuleBasedStateMachine):
         @initialize()
         def setup(self) -> None:
-            backend.reset()
+            seed_world(backend)
             self.n = 0
-            with backend.db.transaction() as s:
-                for code in LOCS:
-                    catalogue.create_location(s, code=code, name=code, kind="warehouse", sellable=True, actor="t")
-                for code in SKUS:
-                    catalogue.create_sku(s, catalogue.SkuSpec(code=code, name=code), actor="t")
-                catalogue.create_sku(s, catalogue.SkuSpec(code="KIT", name="kit", components=[
-                    catalogue.ComponentSpec("A", 2), catalogue.ComponentSpec("B", 1)]), actor="t")
-                channels.create_channel(s, backend.settings, code="m", kind="manual", name=None, settings=None,
-                                        actor="t")
 
         def attempt(self, fn) -> None:  # type: ignore[no-untyped-def]
             try:

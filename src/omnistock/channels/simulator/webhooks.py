@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 DELIVERY_TIMEOUT_S = 5.0
 # Spread of arrival times when deliveries may be reordered but no delay was configured.
 REORDER_JITTER_S = 0.2
+SENDER_LIMITS = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,10 @@ class WebhookDispatcher:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
-        asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=5)
+        try:
+            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=5)
+        except TimeoutError:
+            pass  # deliveries still in flight after 5 s are dropped with the loop: a stopped platform sends nothing
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
         loop.close()
@@ -161,7 +165,9 @@ class WebhookDispatcher:
 
                 def run() -> None:
                     asyncio.set_event_loop(loop)
-                    self._client = httpx.AsyncClient(timeout=self.timeout_s)
+                    # A platform sends from many machines at once: no small connection pool of our own may
+                    # hold deliveries back (a wait for a free connection would count against the receiver).
+                    self._client = httpx.AsyncClient(timeout=self.timeout_s, limits=SENDER_LIMITS)
                     loop.call_soon(ready.set)
                     loop.run_forever()
 
