@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine
+
 from conftest import Backend
 from omnistock.services import catalogue, channels
 
@@ -20,3 +23,13 @@ def seed_world(backend: Backend) -> None:
         catalogue.create_sku(s, catalogue.SkuSpec(code="KIT", name="kit", components=[
             catalogue.ComponentSpec("A", 2), catalogue.ComponentSpec("B", 1)]), actor="t")
         channels.create_channel(s, backend.settings, code="m", kind="manual", name=None, settings=None, actor="t")
+
+
+def run_machine(machine: type[RuleBasedStateMachine], backend: Backend, *, examples: tuple[int, int],
+                steps: int) -> None:
+    """Run a state machine with (SQLite, PostgreSQL) example counts: PostgreSQL's round trips cost more."""
+    sqlite_examples, postgres_examples = examples
+    wanted = sqlite_examples if backend.name == "sqlite" else postgres_examples
+    machine.TestCase.settings = settings(max_examples=wanted, stateful_step_count=steps, deadline=None,
+                                         suppress_health_check=list(HealthCheck))
+    machine.TestCase().runTest()

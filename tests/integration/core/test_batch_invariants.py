@@ -10,7 +10,6 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import select
@@ -22,7 +21,7 @@ from omnistock.services import ledger, orders
 from omnistock.store.tables import Batch, BatchLevel, Level, Location, Order, Reservation, ReservationBatch
 from omnistock.store.types import utcnow
 from omnistock.watch import expiry
-from support.machine_seed import LOCS, SKUS, seed_world
+from support.machine_seed import LOCS, SKUS, run_machine, seed_world
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 # batch -> expiry: already expired, expiring within the days the machine lets pass, fresh, and undated
@@ -136,8 +135,4 @@ def batch_machine(backend: Backend) -> type[RuleBasedStateMachine]:
 
 
 def test_batch_invariants_hold_under_random_operations(backend: Backend) -> None:
-    machine = batch_machine(backend)
-    machine.TestCase.settings = settings(max_examples=30 if backend.name == "sqlite" else 15,
-                                         stateful_step_count=40, deadline=None,
-                                         suppress_health_check=list(HealthCheck))
-    machine.TestCase().runTest()
+    run_machine(batch_machine(backend), backend, examples=(30, 15), steps=40)

@@ -3,7 +3,6 @@ after every step: levels equal the sum of moves, reserved never exceeds on hand,
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from omnistock.domain.stock import MoveKind
 from omnistock.errors import OmnistockError
 from omnistock.services import catalogue, ledger, orders
 from omnistock.store.tables import Level, Order
-from support.machine_seed import LOCS, SKUS, seed_world
+from support.machine_seed import LOCS, SKUS, run_machine, seed_world
 
 
 def ledger_machine(backend: Backend) -> type[RuleBasedStateMachine]:
@@ -75,8 +74,4 @@ def ledger_machine(backend: Backend) -> type[RuleBasedStateMachine]:
 
 
 def test_ledger_invariants_hold_under_random_operations(backend: Backend) -> None:
-    machine = ledger_machine(backend)
-    machine.TestCase.settings = settings(max_examples=25 if backend.name == "sqlite" else 12,
-                                         stateful_step_count=25, deadline=None,
-                                         suppress_health_check=list(HealthCheck))
-    machine.TestCase().runTest()
+    run_machine(ledger_machine(backend), backend, examples=(25, 12), steps=25)
